@@ -1,0 +1,1 @@
+"""Async venue clients: connect, authenticate, subscribe, keep alive, parse into events. No Qt."""

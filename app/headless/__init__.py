@@ -1,0 +1,1 @@
+"""The headless face: feed, record and replay without a window."""

@@ -1,0 +1,1 @@
+"""Plain-Python stores fed by feed events: books, tape, candles, instruments, account. No Qt."""
