@@ -1,0 +1,1 @@
+"""Account plumbing without Qt: credential storage and the dead man's switch controller."""
