@@ -21,7 +21,7 @@ SECRET = "s3cr3t-Zq9xVv0-test-secret-value"
 class MemoryKeyring(KeyringBackend):
     """A keyring backend that lives in a dict (never the user's real keychain)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
