@@ -190,7 +190,7 @@ class DeadMansSwitch:
         elif isinstance(ev, Reset):
             if self._connected and (self._enabled or self._need_off):
                 self.set_connected(False, "reconnected" + (f" ({ev.reason})" if ev.reason else ""))
-        elif isinstance(ev, FeedError) and _is_dms_request(ev.request):
+        elif isinstance(ev, FeedError) and _is_dms_error(ev):
             self._on_error(ev)
 
     # -- the clock-driven part -----------------------------------------------------------------
@@ -381,5 +381,8 @@ class DeadMansSwitch:
             self.on_change(status)
 
 
-def _is_dms_request(request: object) -> bool:
-    return isinstance(request, dict) and request.get("op") == DMS_OP
+def _is_dms_error(ev: FeedError) -> bool:
+    """An error reply to our cancelAllAfter request, or the client refusing to send it."""
+    if isinstance(ev.request, dict) and ev.request.get("op") == DMS_OP:
+        return True
+    return ev.request is None and ev.message.startswith(DMS_OP)
