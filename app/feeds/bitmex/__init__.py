@@ -1,0 +1,1 @@
+"""BitMEX realtime WebSocket feed: constants, authentication, table engine and client."""

@@ -1,0 +1,914 @@
+"""BitMEX realtime table engine: raw frames in, normalized events out. No I/O, no Qt.
+
+State is kept per (table, symbol filter) exactly as the server scopes its partials:
+
+- deltas (insert/update/delete) before that state's partial are dropped and counted;
+- a partial replaces the state (an empty partial initializes it);
+- insert/update/delete go through a dict index on the partial's `keys`: O(1) per row, never a
+  scan; sparse updates merge into the stored row;
+- an update or delete for an unknown key (or a row that cannot be applied) voids that state:
+  a `Resync` event is emitted, the topic is queued for `take_resubscribe()` and later deltas are
+  dropped until a fresh partial arrives.
+
+orderBookL2 / orderBookL2_25 keep, per symbol and side, only `id -> price` (prices come from
+the rows, remembered for eras whose updates carry no price; never derived from the id) and emit
+`BookLevels` deltas. Insert-only event tables (trade, quote, tradeBin*) store no rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import orjson
+
+from app.feeds.bitmex.constants import (
+    ALREADY_SUBSCRIBED_TEXT,
+    AUTH_ERROR_STATUSES,
+    AUTH_OPS,
+    BUY,
+    DEFAULT_KEYS,
+    DELETE,
+    INSERT,
+    KNOWN_TABLES,
+    L2_TABLES,
+    OP_SUBSCRIBE,
+    OP_UNSUBSCRIBE,
+    ORDER_BOOK_10,
+    PARTIAL,
+    PONG,
+    QUOTE,
+    SELL,
+    STATELESS_TABLES,
+    TRADE,
+    TRADE_BIN_INTERVALS,
+    UPDATE,
+    VENUE,
+    WELCOME_INFO_PREFIX,
+)
+from app.feeds.bitmex.timeparse import parse_ts, parse_ts_or_none
+from app.feeds.events import (
+    AuthResult,
+    Bar,
+    Bars,
+    BookLevels,
+    CancelAllAfterReply,
+    Event,
+    FeedError,
+    PriceSize,
+    Quote,
+    Reset,
+    Resync,
+    SubscriptionAck,
+    TableRows,
+    Trade,
+    Trades,
+)
+
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
+_ROW_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+_ACTIONS = frozenset({PARTIAL, INSERT, UPDATE, DELETE})
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """Counters since the engine was created (reset() keeps them).
+
+    messages: frames applied; rows: table rows received; dropped_before_partial: delta messages
+    (per table and symbol) dropped because their state had no partial; unknown_keys:
+    update/delete rows whose key was not in the state; resyncs: states voided and queued for a
+    fresh partial; malformed: unusable frames or rows (bad JSON, non-object frames, unknown
+    tables or actions, rows missing key fields); errors: error replies from the server.
+    """
+
+    messages: int = 0
+    rows: int = 0
+    dropped_before_partial: int = 0
+    unknown_keys: int = 0
+    resyncs: int = 0
+    malformed: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain dict."""
+        return asdict(self)
+
+
+def topic_of(table: str, symbol: str | None) -> str:
+    """The subscription topic of a (table, symbol filter) state: "table" or "table:SYMBOL"."""
+    return f"{table}:{symbol}" if symbol else table
+
+
+def parse_topic(topic: str) -> tuple[str, str | None]:
+    """(table, symbol filter) of a topic; "table" and "table:*" have no symbol filter."""
+    table, _, symbol = topic.partition(":")
+    return table, (symbol if symbol and symbol != "*" else None)
+
+
+class _Book:
+    """One symbol of an L2 table: per side, level id -> price."""
+
+    __slots__ = ("buy", "scope", "sell", "symbol")
+
+    def __init__(self, symbol: str, scope: str | None) -> None:
+        self.symbol = symbol
+        self.scope = scope  # the partial's symbol filter; None = unfiltered subscription
+        self.buy: dict[Any, Any] = {}
+        self.sell: dict[Any, Any] = {}
+
+
+class _L2Table:
+    """All books of one L2 table (orderBookL2 or orderBookL2_25)."""
+
+    __slots__ = ("books", "wildcard")
+
+    def __init__(self) -> None:
+        self.books: dict[str, _Book] = {}
+        self.wildcard = False  # an unfiltered partial was applied
+
+
+class _State:
+    """A non-L2 table under one filter: keys and, for keyed state tables, rows by key."""
+
+    __slots__ = ("account", "keys", "rows", "symbol", "table")
+
+    def __init__(
+        self,
+        table: str,
+        symbol: str | None,
+        keys: tuple[str, ...],
+        store: bool,
+        account: Any,
+    ) -> None:
+        self.table = table
+        self.symbol = symbol
+        self.keys = keys
+        self.rows: dict[Any, dict[str, Any]] | None = {} if store else None
+        self.account = account
+
+    def key(self, row: dict[str, Any]) -> Any:
+        """The row's index key (raises KeyError when a key field is missing)."""
+        keys = self.keys
+        value = row[keys[0]] if len(keys) == 1 else tuple([row[k] for k in keys])
+        hash(value)  # unhashable field values raise TypeError here, not in the index
+        return value
+
+
+class _Group:
+    """The states of one non-L2 table: per symbol filter, plus the unfiltered one."""
+
+    __slots__ = ("by_symbol", "wildcard")
+
+    def __init__(self) -> None:
+        self.by_symbol: dict[str, _State] = {}
+        self.wildcard: _State | None = None
+
+    def route(self, row: dict[str, Any]) -> _State | None:
+        """The state a delta row belongs to."""
+        symbol = row.get("symbol")
+        if symbol is not None and self.by_symbol:
+            state = self.by_symbol.get(symbol) if isinstance(symbol, str) else None
+            if state is not None:
+                return state
+        return self.wildcard
+
+
+class _BadRowError(ValueError):
+    """A row that cannot be applied."""
+
+
+class BitmexEngine:
+    """Applies BitMEX realtime frames to per-(table, symbol) state and returns events."""
+
+    def __init__(self, venue: str = VENUE, clock: Callable[[], float] = time.time) -> None:
+        self.venue = venue
+        self.clock = clock
+        self.stats = EngineStats()
+        self.welcome: dict[str, Any] | None = None
+        self._l2: dict[str, _L2Table] = {}
+        self._groups: dict[str, _Group] = {}
+        self._subscribed: dict[str, tuple[str, str | None]] = {}
+        self._resubscribe: dict[str, None] = {}
+
+    # ------------------------------------------------------------------ public API
+
+    def apply(self, frame: str | bytes) -> list[Event]:
+        """Apply one raw JSON frame (text "pong" is ignored)."""
+        try:
+            msg = _loads(frame)
+        except _JSONDecodeError:
+            if frame == PONG or frame == b"pong":
+                return []
+            self.stats.messages += 1
+            return [self._malformed("malformed JSON frame")]
+        return self.apply_message(msg)
+
+    def apply_message(self, msg: Any) -> list[Event]:
+        """Apply one decoded frame (a dict; anything else is reported as malformed)."""
+        self.stats.messages += 1
+        if type(msg) is not dict:
+            return [self._malformed(f"unexpected frame type {type(msg).__name__}")]
+        table = msg.get("table")
+        if table is not None:
+            return self._apply_table(table, msg)
+        return self._apply_control(msg)
+
+    def reset(self, reason: str = "") -> list[Event]:
+        """Drop all table state and subscriptions (reconnect)."""
+        self._l2.clear()
+        self._groups.clear()
+        self._subscribed.clear()
+        self._resubscribe.clear()
+        self.welcome = None
+        return [Reset(self.venue, reason)]
+
+    def take_resubscribe(self) -> list[str]:
+        """Topics needing a fresh partial (unsubscribe + subscribe them); clears the queue."""
+        topics = list(self._resubscribe)
+        self._resubscribe.clear()
+        return topics
+
+    def waiting_for_partial(self) -> list[str]:
+        """Subscribed (or acknowledged) topics whose partial has not arrived yet."""
+        return [
+            topic
+            for topic, (table, symbol) in self._subscribed.items()
+            if not self._has_state(table, symbol)
+        ]
+
+    def mark_subscribed(self, topics: Iterable[str]) -> None:
+        """Record topics the client subscribed to (before their acks arrive)."""
+        for topic in topics:
+            self._subscribed[topic] = parse_topic(topic)
+
+    def mark_unsubscribed(self, topics: Iterable[str]) -> None:
+        """Forget topics and drop their state."""
+        for topic in topics:
+            self._subscribed.pop(topic, None)
+            self._drop_state(*parse_topic(topic))
+
+    def subscribed_topics(self) -> list[str]:
+        """Topics currently subscribed or acknowledged."""
+        return list(self._subscribed)
+
+    def has_partial(self, topic: str) -> bool:
+        """Whether the topic's state was initialized by a partial."""
+        return self._has_state(*parse_topic(topic))
+
+    def book_symbols(self, table: str) -> list[str]:
+        """Symbols with a live L2 state in `table`."""
+        l2 = self._l2.get(table)
+        return list(l2.books) if l2 else []
+
+    def level_count(self, table: str, symbol: str) -> int:
+        """Number of levels (both sides) held for an L2 symbol, 0 when none."""
+        l2 = self._l2.get(table)
+        book = l2.books.get(symbol) if l2 else None
+        return len(book.buy) + len(book.sell) if book else 0
+
+    # ------------------------------------------------------------------ state helpers
+
+    def _has_state(self, table: str, symbol: str | None) -> bool:
+        l2 = self._l2.get(table)
+        if l2 is not None:
+            if symbol is None:
+                return l2.wildcard
+            return symbol in l2.books
+        group = self._groups.get(table)
+        if group is None:
+            return False
+        if symbol is None:
+            return group.wildcard is not None
+        return symbol in group.by_symbol
+
+    def _drop_state(self, table: str, symbol: str | None) -> None:
+        l2 = self._l2.get(table)
+        if l2 is not None:
+            if symbol is None:
+                l2.books = {s: b for s, b in l2.books.items() if b.scope is not None}
+                l2.wildcard = False
+            else:
+                l2.books.pop(symbol, None)
+            return
+        group = self._groups.get(table)
+        if group is not None:
+            if symbol is None:
+                group.wildcard = None
+            else:
+                group.by_symbol.pop(symbol, None)
+
+    def _resync(self, table: str, symbol: str | None, reason: str) -> Resync:
+        """Void a state, queue its topic for a fresh partial and describe it as an event."""
+        self._drop_state(table, symbol)
+        self._resubscribe[topic_of(table, symbol)] = None
+        self.stats.resyncs += 1
+        return Resync(self.venue, table, symbol, reason)
+
+    def _malformed(self, message: str, request: Any = None) -> FeedError:
+        self.stats.malformed += 1
+        return FeedError(self.venue, message, None, request)
+
+    # ------------------------------------------------------------------ control messages
+
+    def _apply_control(self, msg: dict[str, Any]) -> list[Event]:
+        if "success" in msg and (OP_SUBSCRIBE in msg or OP_UNSUBSCRIBE in msg):
+            return self._apply_ack(msg)
+        if "error" in msg or "status" in msg:
+            return self._apply_error(msg)
+        if "cancelTime" in msg:
+            return self._apply_cancel_all_after(msg)
+        if "success" in msg:
+            request = msg.get("request")
+            op = request.get("op") if isinstance(request, dict) else None
+            if op in AUTH_OPS:
+                ok = msg.get("success") is True
+                return [AuthResult(self.venue, ok, None if ok else "authentication refused")]
+            return []
+        info = msg.get("info")
+        if info is not None:
+            if "version" in msg or str(info).startswith(WELCOME_INFO_PREFIX):
+                self.welcome = msg
+            return []
+        return [self._malformed("unrecognised message")]
+
+    def _apply_ack(self, msg: dict[str, Any]) -> list[Event]:
+        op: Literal["subscribe", "unsubscribe"] = (
+            "subscribe" if OP_SUBSCRIBE in msg else "unsubscribe"
+        )
+        topic = msg.get(op)
+        if not isinstance(topic, str):
+            return [self._malformed("acknowledgement without a topic")]
+        success = msg.get("success") is True
+        error = msg.get("error")
+        if op == OP_SUBSCRIBE:
+            if success:
+                self._subscribed[topic] = parse_topic(topic)
+        elif success:
+            self._subscribed.pop(topic, None)
+            self._drop_state(*parse_topic(topic))
+        return [
+            SubscriptionAck(self.venue, topic, op, success, None if error is None else str(error))
+        ]
+
+    def _apply_error(self, msg: dict[str, Any]) -> list[Event]:
+        self.stats.errors += 1
+        status = msg.get("status")
+        status = status if isinstance(status, int) else None
+        error = str(msg.get("error") or "error reply")
+        request = msg.get("request")
+        op = request.get("op") if isinstance(request, dict) else None
+        if op in AUTH_OPS and (status in AUTH_ERROR_STATUSES or status is None):
+            return [AuthResult(self.venue, False, error, status)]
+        events: list[Event] = [FeedError(self.venue, error, status, request)]
+        if (
+            isinstance(request, dict)
+            and op in (OP_SUBSCRIBE, OP_UNSUBSCRIBE)
+            and ALREADY_SUBSCRIBED_TEXT not in error
+        ):
+            args = request.get("args")
+            topics = [args] if isinstance(args, str) else args if isinstance(args, list) else []
+            for topic in topics:
+                if not isinstance(topic, str):
+                    continue
+                if op == OP_SUBSCRIBE:
+                    self._subscribed.pop(topic, None)
+                events.append(SubscriptionAck(self.venue, topic, op, False, error))
+        return events
+
+    def _apply_cancel_all_after(self, msg: dict[str, Any]) -> list[Event]:
+        try:
+            now = parse_ts(msg["now"])
+            raw_cancel = msg.get("cancelTime")
+            cancel_time = None if raw_cancel in (0, None, "0", "") else parse_ts(raw_cancel)
+        except _ROW_ERRORS:
+            return [self._malformed("malformed cancelAllAfter reply", msg.get("request"))]
+        request = msg.get("request")
+        args = request.get("args") if isinstance(request, dict) else None
+        if isinstance(args, list) and args:
+            args = args[0]
+        if isinstance(args, int | float) and not isinstance(args, bool):
+            timeout_ms = int(args)
+        else:
+            timeout_ms = 0 if cancel_time is None else round((cancel_time - now) * 1000)
+        return [CancelAllAfterReply(self.venue, now, cancel_time, timeout_ms)]
+
+    # ------------------------------------------------------------------ table messages
+
+    def _apply_table(self, table: Any, msg: dict[str, Any]) -> list[Event]:
+        action = msg.get("action")
+        data = msg.get("data")
+        if type(data) is not list:
+            return [self._malformed(f"table message without data list: {table}")]
+        self.stats.rows += len(data)
+        if table in L2_TABLES:
+            if action == PARTIAL:
+                return self._l2_partial(table, data, msg)
+            if action in _ACTIONS:
+                return self._l2_delta(table, action, data)
+            return [self._malformed(f"unknown action {action!r} on {table}")]
+        if table not in KNOWN_TABLES:
+            return [self._malformed(f"unknown table {table!r}")]
+        if action == PARTIAL:
+            return self._partial(table, data, msg)
+        if action in _ACTIONS:
+            return self._delta(table, action, data)
+        return [self._malformed(f"unknown action {action!r} on {table}")]
+
+    # ---- L2 books
+
+    def _l2_partial(self, table: str, data: list[Any], msg: dict[str, Any]) -> list[Event]:
+        scope = _filter_symbol(msg)
+        l2 = self._l2.get(table)
+        if l2 is None:
+            l2 = self._l2[table] = _L2Table()
+        venue = self.venue
+        if scope is None:
+            self._drop_state(table, None)
+            l2.wildcard = True
+        else:
+            l2.books.pop(scope, None)
+        fresh: dict[str, tuple[_Book, list[PriceSize], list[PriceSize]]] = {}
+        if scope is not None:
+            fresh[scope] = (_Book(scope, scope), [], [])
+        try:
+            for r in data:
+                sym = r["symbol"] if scope is None else scope
+                entry = fresh.get(sym)
+                if entry is None:
+                    entry = fresh[sym] = (_Book(sym, None), [], [])
+                book, bids, asks = entry
+                side = r["side"]
+                price = r["price"]
+                if price is None:
+                    raise _BadRowError("level without price")
+                if side == BUY:
+                    book.buy[r["id"]] = price
+                    bids.append((price, r["size"]))
+                elif side == SELL:
+                    book.sell[r["id"]] = price
+                    asks.append((price, r["size"]))
+                else:
+                    raise _BadRowError(f"bad side {side!r}")
+        except _ROW_ERRORS as exc:
+            if scope is None:
+                l2.wildcard = False
+            error = self._malformed(f"{table} partial row unusable: {_describe(exc)}")
+            return [error, self._resync(table, scope, "partial with unusable rows")]
+        ts = _last_timestamp(data)
+        events: list[Event] = []
+        for sym, (book, bids, asks) in fresh.items():
+            l2.books[sym] = book
+            events.append(BookLevels(venue, sym, bids, asks, True, ts))
+        return events
+
+    def _l2_open(self, l2: _L2Table, table: str, sym: Any, action: str, out: list[Event]) -> Any:
+        """The book for a delta's symbol, creating it under an unfiltered partial on insert."""
+        book = l2.books.get(sym) if isinstance(sym, str) else None
+        if book is not None:
+            return book
+        if l2.wildcard:
+            if action == INSERT:
+                book = l2.books[sym] = _Book(sym, None)
+                return book
+            self.stats.unknown_keys += 1
+            out.append(self._resync(table, None, f"{action} for unknown symbol {sym!r}"))
+            return None
+        self.stats.dropped_before_partial += 1
+        return None
+
+    def _l2_delta(self, table: str, action: str, data: list[Any]) -> list[Event]:
+        l2 = self._l2.get(table)
+        if l2 is None:
+            if data:
+                self.stats.dropped_before_partial += 1
+            return []
+        out: list[Event] = []
+        venue = self.venue
+        cur: Any = None
+        book: Any = None
+        buy: dict[Any, Any] = {}
+        sell: dict[Any, Any] = {}
+        bids: list[PriceSize] = []
+        asks: list[PriceSize] = []
+        last: dict[str, Any] | None = None
+        rows: Iterator[Any] = iter(data)
+        while True:
+            try:
+                if action == UPDATE:
+                    for r in rows:
+                        sym = r["symbol"]
+                        if sym != cur:
+                            if bids or asks:
+                                out.append(BookLevels(venue, cur, bids, asks, False, _ts(last)))
+                                bids = []
+                                asks = []
+                            cur = sym
+                            book = self._l2_open(l2, table, sym, action, out)
+                            if book is not None:
+                                buy = book.buy
+                                sell = book.sell
+                        if book is None:
+                            continue
+                        side = r["side"]
+                        if side == BUY:
+                            m = buy
+                            o = bids
+                        elif side == SELL:
+                            m = sell
+                            o = asks
+                        else:
+                            raise _BadRowError(f"bad side {side!r}")
+                        i = r["id"]
+                        price = m.get(i)
+                        if price is None:
+                            self.stats.unknown_keys += 1
+                            out.append(self._l2_void(table, book, f"update for unknown id {i}"))
+                            book = None
+                            bids = []
+                            asks = []
+                            continue
+                        new_price = r.get("price")
+                        if new_price is not None and new_price != price:
+                            m[i] = new_price
+                            o.append((price, 0.0))
+                            price = new_price
+                        o.append((price, r["size"]))
+                        last = r
+                elif action == INSERT:
+                    for r in rows:
+                        sym = r["symbol"]
+                        if sym != cur:
+                            if bids or asks:
+                                out.append(BookLevels(venue, cur, bids, asks, False, _ts(last)))
+                                bids = []
+                                asks = []
+                            cur = sym
+                            book = self._l2_open(l2, table, sym, action, out)
+                            if book is not None:
+                                buy = book.buy
+                                sell = book.sell
+                        if book is None:
+                            continue
+                        side = r["side"]
+                        if side == BUY:
+                            m = buy
+                            o = bids
+                        elif side == SELL:
+                            m = sell
+                            o = asks
+                        else:
+                            raise _BadRowError(f"bad side {side!r}")
+                        price = r["price"]
+                        if price is None:
+                            raise _BadRowError("insert without price")
+                        size = r["size"]
+                        old = m.setdefault(r["id"], price)
+                        if old is not price and old != price:
+                            m[r["id"]] = price
+                            o.append((old, 0.0))
+                        o.append((price, size))
+                        last = r
+                else:  # DELETE
+                    for r in rows:
+                        sym = r["symbol"]
+                        if sym != cur:
+                            if bids or asks:
+                                out.append(BookLevels(venue, cur, bids, asks, False, _ts(last)))
+                                bids = []
+                                asks = []
+                            cur = sym
+                            book = self._l2_open(l2, table, sym, action, out)
+                            if book is not None:
+                                buy = book.buy
+                                sell = book.sell
+                        if book is None:
+                            continue
+                        side = r["side"]
+                        if side == BUY:
+                            price = buy.pop(r["id"], None)
+                            o = bids
+                        elif side == SELL:
+                            price = sell.pop(r["id"], None)
+                            o = asks
+                        else:
+                            raise _BadRowError(f"bad side {side!r}")
+                        if price is None:
+                            self.stats.unknown_keys += 1
+                            reason = f"delete for unknown id {r['id']}"
+                            out.append(self._l2_void(table, book, reason))
+                            book = None
+                            bids = []
+                            asks = []
+                            continue
+                        o.append((price, 0.0))
+                        last = r
+                break
+            except _ROW_ERRORS as exc:
+                out.append(self._malformed(f"{table} {action} row unusable: {_describe(exc)}"))
+                if book is not None:
+                    out.append(self._l2_void(table, book, "row could not be applied"))
+                book = None
+                bids = []
+                asks = []
+        if bids or asks:
+            out.append(BookLevels(venue, cur, bids, asks, False, _ts(last)))
+        return out
+
+    def _l2_void(self, table: str, book: _Book, reason: str) -> Resync:
+        """Resync the state a book belongs to (its symbol, or the unfiltered subscription)."""
+        if book.scope is None:
+            return self._resync(table, None, f"{book.symbol}: {reason}")
+        return self._resync(table, book.scope, reason)
+
+    # ---- other tables
+
+    def _partial(self, table: str, data: list[Any], msg: dict[str, Any]) -> list[Event]:
+        scope = _filter_symbol(msg)
+        filt = msg.get("filter")
+        account = filt.get("account") if isinstance(filt, dict) else None
+        keys_raw = msg.get("keys")
+        keys: tuple[str, ...]
+        if isinstance(keys_raw, list) and all(isinstance(k, str) for k in keys_raw):
+            keys = tuple(keys_raw)
+        else:
+            keys = DEFAULT_KEYS.get(table, ())
+        if not all(type(r) is dict for r in data):
+            return [self._malformed(f"{table} partial has a row that is not an object")]
+        store = bool(keys) and table not in STATELESS_TABLES
+        state = _State(table, scope, keys, store, account)
+        group = self._groups.get(table)
+        if group is None:
+            group = self._groups[table] = _Group()
+        rows = state.rows
+        if rows is not None:
+            try:
+                for r in data:
+                    rows[state.key(r)] = r
+            except _ROW_ERRORS as exc:
+                self._drop_state(table, scope)
+                error = self._malformed(f"{table} partial row unusable: {_describe(exc)}")
+                return [error, self._resync(table, scope, "partial with unusable rows")]
+        if scope is None:
+            group.wildcard = state
+        else:
+            group.by_symbol[scope] = state
+        return self._emit(table, PARTIAL, data, state, scope)
+
+    def _delta(self, table: str, action: str, data: list[Any]) -> list[Event]:
+        group = self._groups.get(table)
+        if group is None:
+            if data:
+                self.stats.dropped_before_partial += 1
+            return []
+        applied: list[dict[str, Any]] = []
+        first: _State | None = None
+        trailing: list[Event] = []
+        dropped = False
+        for r in data:
+            if type(r) is not dict:
+                trailing.append(self._malformed(f"{table} {action} row is not an object"))
+                continue
+            state = group.route(r)
+            if state is None:
+                dropped = True
+                continue
+            if first is None:
+                first = state
+            rows = state.rows
+            if rows is None:
+                if action != INSERT:
+                    trailing.append(self._malformed(f"{action} on insert-only table {table}"))
+                    continue
+                applied.append(r)
+                continue
+            try:
+                key = state.key(r)
+            except _ROW_ERRORS as exc:
+                trailing.append(self._malformed(f"{table} {action} row: {_describe(exc)}"))
+                trailing.append(self._resync(table, state.symbol, "row could not be applied"))
+                continue
+            if action == INSERT:
+                rows[key] = r
+                applied.append(r)
+            elif action == UPDATE:
+                old = rows.get(key)
+                if old is None:
+                    self.stats.unknown_keys += 1
+                    trailing.append(self._resync(table, state.symbol, f"update for unknown {key}"))
+                    continue
+                merged = {**old, **r}
+                rows[key] = merged
+                applied.append(merged)
+            else:
+                old = rows.pop(key, None)
+                if old is None:
+                    self.stats.unknown_keys += 1
+                    trailing.append(self._resync(table, state.symbol, f"delete for unknown {key}"))
+                    continue
+                applied.append(old)
+        if dropped:
+            self.stats.dropped_before_partial += 1
+        if not applied:
+            return trailing
+        assert first is not None
+        events = self._emit(table, action, applied, first, None)
+        events.extend(trailing)
+        return events
+
+    # ---- conversion of applied rows to events
+
+    def _emit(
+        self,
+        table: str,
+        action: str,
+        rows: list[dict[str, Any]],
+        state: _State,
+        scope: str | None,
+    ) -> list[Event]:
+        snapshot = action == PARTIAL
+        if table == TRADE:
+            return self._emit_trades(rows, snapshot, scope)
+        if table == QUOTE:
+            return self._emit_quotes(rows)
+        interval = TRADE_BIN_INTERVALS.get(table)
+        if interval is not None:
+            return self._emit_bars(rows, snapshot, scope, interval)
+        if table == ORDER_BOOK_10:
+            return self._emit_book10(rows, action)
+        account = state.account
+        if account is None and rows:
+            account = rows[0].get("account")
+        return [
+            TableRows(
+                self.venue,
+                table,
+                action,  # type: ignore[arg-type]
+                list(state.keys),
+                rows,
+                self.clock(),
+                None if account is None else str(account),
+            )
+        ]
+
+    def _emit_trades(
+        self, rows: list[dict[str, Any]], snapshot: bool, scope: str | None
+    ) -> list[Event]:
+        venue = self.venue
+        by_symbol: dict[str, list[Trade]] = {}
+        errors: list[Event] = []
+        for r in rows:
+            try:
+                side = r["side"]
+                if side != BUY and side != SELL:
+                    raise _BadRowError(f"bad side {side!r}")
+                notional = r.get("foreignNotional")
+                trade = Trade(
+                    venue,
+                    r["symbol"],
+                    side,
+                    float(r["price"]),
+                    float(r["size"]),
+                    parse_ts(r["timestamp"]),
+                    r.get("trdMatchID"),
+                    None if notional is None else float(notional),
+                )
+            except _ROW_ERRORS as exc:
+                errors.append(self._malformed(f"trade row unusable: {_describe(exc)}"))
+                continue
+            lst = by_symbol.get(trade.symbol)
+            if lst is None:
+                lst = by_symbol[trade.symbol] = []
+            lst.append(trade)
+        if snapshot and scope is not None and scope not in by_symbol:
+            by_symbol[scope] = []
+        events: list[Event] = [
+            Trades(venue, sym, trades, snapshot) for sym, trades in by_symbol.items()
+        ]
+        events.extend(errors)
+        return events
+
+    def _emit_quotes(self, rows: list[dict[str, Any]]) -> list[Event]:
+        venue = self.venue
+        events: list[Event] = []
+        for r in rows:
+            try:
+                events.append(
+                    Quote(
+                        venue,
+                        r["symbol"],
+                        _opt_float(r.get("bidPrice")),
+                        _opt_float(r.get("bidSize")),
+                        _opt_float(r.get("askPrice")),
+                        _opt_float(r.get("askSize")),
+                        parse_ts_or_none(r.get("timestamp")),
+                    )
+                )
+            except _ROW_ERRORS as exc:
+                events.append(self._malformed(f"quote row unusable: {_describe(exc)}"))
+        return events
+
+    def _emit_bars(
+        self,
+        rows: list[dict[str, Any]],
+        snapshot: bool,
+        scope: str | None,
+        interval: tuple[str, float],
+    ) -> list[Event]:
+        timeframe, seconds = interval
+        by_symbol: dict[str, list[Bar]] = {}
+        errors: list[Event] = []
+        for r in rows:
+            try:
+                symbol = r["symbol"]
+                end = parse_ts(r["timestamp"])
+                if r.get("open") is None or r.get("close") is None:
+                    continue  # a bin without any price yet
+                trades = r.get("trades")
+                bar = Bar(
+                    end - seconds,
+                    float(r["open"]),
+                    float(r["high"]),
+                    float(r["low"]),
+                    float(r["close"]),
+                    float(r.get("volume") or 0.0),
+                    None if trades is None else int(trades),
+                )
+            except _ROW_ERRORS as exc:
+                errors.append(self._malformed(f"bin row unusable: {_describe(exc)}"))
+                continue
+            lst = by_symbol.get(symbol)
+            if lst is None:
+                lst = by_symbol[symbol] = []
+            lst.append(bar)
+        if snapshot and scope is not None and scope not in by_symbol:
+            by_symbol[scope] = []
+        events: list[Event] = [
+            Bars(self.venue, sym, timeframe, bars, snapshot) for sym, bars in by_symbol.items()
+        ]
+        events.extend(errors)
+        return events
+
+    def _emit_book10(self, rows: list[dict[str, Any]], action: str) -> list[Event]:
+        events: list[Event] = []
+        for r in rows:
+            try:
+                if action == DELETE:
+                    bids: list[PriceSize] = []
+                    asks: list[PriceSize] = []
+                else:
+                    bids = [(float(p), float(s)) for p, s in r.get("bids") or ()]
+                    asks = [(float(p), float(s)) for p, s in r.get("asks") or ()]
+                events.append(
+                    BookLevels(
+                        self.venue,
+                        r["symbol"],
+                        bids,
+                        asks,
+                        True,
+                        parse_ts_or_none(r.get("timestamp")),
+                    )
+                )
+            except _ROW_ERRORS as exc:
+                events.append(self._malformed(f"orderBook10 row unusable: {_describe(exc)}"))
+        return events
+
+
+# ---------------------------------------------------------------------- module helpers
+
+
+def _filter_symbol(msg: dict[str, Any]) -> str | None:
+    filt = msg.get("filter")
+    if isinstance(filt, dict):
+        symbol = filt.get("symbol")
+        if isinstance(symbol, str) and symbol and symbol != "*":
+            return symbol
+    return None
+
+
+def _ts(row: dict[str, Any] | None) -> float | None:
+    """Timestamp of the last applied row, when the era's rows carry one."""
+    if row is None:
+        return None
+    return parse_ts_or_none(row.get("timestamp"))
+
+
+def _last_timestamp(data: list[Any]) -> float | None:
+    if not data or type(data[-1]) is not dict:
+        return None
+    return parse_ts_or_none(data[-1].get("timestamp"))
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
+    return str(exc) or type(exc).__name__
+
+
+__all__ = ["BitmexEngine", "EngineStats", "parse_topic", "topic_of"]
