@@ -1,0 +1,299 @@
+"""Client for the legacy BitMart openws feed.
+
+`BitmartLegacyClient` drives the shared `ConnectionHandler` (back-off, watchdog, statuses) with
+a `LegacySession`. Legacy specifics: every connection attempt first waits for a slot of the
+process-wide 1-per-4-s gate (so several sockets and quick reconnects never trip the per-IP
+limit); the subscriptions go out right after the socket opens (the server drops a connection
+without a subscribe within 5 s), so the client only connects while it has subscriptions;
+the `ping` channel is the heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from app.feeds.bitmart import constants as c
+from app.feeds.bitmart.parse_legacy import LegacyParser
+from app.feeds.bitmart.rate_limit import ConnectionGate, gated_connect, shared_gate
+from app.feeds.bitmart.subscriptions import LegacySub, TopicError
+from app.feeds.connection import (
+    ConnectionHandler,
+    ConnectionSettings,
+    ConnectionStats,
+    Frame,
+)
+from app.feeds.events import Event, Reset, Resync
+
+PING_FRAME = json.dumps({c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_CH_PING}, separators=(",", ":"))
+
+
+@dataclass
+class BitmartLegacyConfig:
+    """One legacy connection. Topics: `channel:SYMBOL[:param]`, or a bare channel per symbol."""
+
+    url: str = c.LEGACY_URL
+    symbols: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    default_precision: int = c.LEGACY_DEFAULT_PRECISION
+    kline_step: int = c.LEGACY_DEFAULT_STEP
+    precision_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    ping_interval: float = c.LEGACY_PING_INTERVAL
+    pong_timeout: float = c.LEGACY_PONG_TIMEOUT
+    watchdog_idle: float = c.WATCHDOG_IDLE
+    backoff_initial: float = c.BACKOFF_INITIAL
+    backoff_max: float = c.BACKOFF_MAX
+    connect_interval: float = c.LEGACY_CONNECT_INTERVAL
+    open_timeout: float = 10.0
+    max_failures: int | None = None
+    venue: str = c.VENUE_LEGACY
+
+    def connection_settings(self) -> ConnectionSettings:
+        """The venue-neutral part of this configuration."""
+        return ConnectionSettings(
+            watchdog_idle=self.watchdog_idle,
+            pong_timeout=self.pong_timeout,
+            heartbeat_interval=self.ping_interval,
+            backoff_initial=self.backoff_initial,
+            backoff_max=self.backoff_max,
+            rate_limited_wait=self.connect_interval,
+            connections_per_window=10**9,
+            open_timeout=self.open_timeout,
+            max_failures=self.max_failures,
+        )
+
+
+@dataclass
+class LegacyClientStats(ConnectionStats):
+    """Connection counters plus legacy protocol counters."""
+
+    subscribes_sent: int = 0
+    resyncs: int = 0
+    gate_waits: int = 0
+
+
+def expand_legacy_topics(config: BitmartLegacyConfig, topics: Iterable[str]) -> list[LegacySub]:
+    """Parse topics; a bare channel (`trade`) means that channel for every configured symbol."""
+    subs: list[LegacySub] = []
+    for topic in topics:
+        if ":" in topic:
+            subs.append(LegacySub.parse(topic, config.default_precision))
+            continue
+        for symbol in config.symbols:
+            param = config.kline_step if topic == c.LEGACY_CH_KLINE else None
+            text = f"{topic}:{symbol}" if param is None else f"{topic}:{symbol}:{param}"
+            subs.append(LegacySub.parse(text, config.default_precision))
+    for sub in subs:
+        _check_precision(config, sub)
+    return subs
+
+
+def _check_precision(config: BitmartLegacyConfig, sub: LegacySub) -> None:
+    bounds = config.precision_ranges.get(sub.symbol)
+    if bounds is None or sub.param is None or sub.channel == c.LEGACY_CH_KLINE:
+        return
+    low, high = bounds
+    if not low <= sub.param <= high:
+        raise TopicError(f"precision {sub.param} of {sub.symbol} outside {low}..{high}")
+
+
+class LegacySession:
+    """The legacy protocol side of one connection (hooks of `ConnectionHandler`)."""
+
+    def __init__(
+        self,
+        config: BitmartLegacyConfig,
+        parser: LegacyParser,
+        emit: Callable[[Event], None],
+        stats: LegacyClientStats,
+        clock: Callable[[], float],
+    ) -> None:
+        self.venue = config.venue
+        self.config = config
+        self.parser = parser
+        self.emit = emit
+        self.stats = stats
+        self.clock = clock
+        self.subs: dict[tuple[str, str], LegacySub] = {}
+        self.connected = False
+
+    def url(self) -> str:
+        """The feed URL."""
+        return self.config.url
+
+    def headers(self) -> dict[str, str] | None:
+        """No handshake headers."""
+        return None
+
+    def opened(self, now: float) -> list[Frame]:
+        """New socket: void old state, resubscribe everything at once (5 s deadline)."""
+        self.connected = True
+        self.parser.reset()
+        self.emit(Reset(self.venue, "connected"))
+        return [self._request(sub) for sub in self.subs.values()]
+
+    def received(self, now: float, frame: Frame) -> list[Frame]:
+        """Parse and forward one frame."""
+        result = self.parser.parse(frame, time.time())
+        for event in result.events:
+            if isinstance(event, Resync):
+                self.stats.resyncs += 1
+            self.emit(event)
+        return []
+
+    def deadline(self) -> float | None:
+        """No timed work besides the handler's heartbeat."""
+        return None
+
+    def tick(self, now: float) -> list[Frame]:
+        """Nothing to do on deadlines."""
+        return []
+
+    def closed(self, reason: str) -> None:
+        """The socket is gone."""
+        self.connected = False
+
+    def ping_frame(self) -> Frame:
+        """The ping channel request."""
+        return PING_FRAME
+
+    def is_pong(self, frame: Frame) -> bool:
+        """True for `{"subscribe":"pong"}`."""
+        if not isinstance(frame, str) or len(frame) > 64 or c.LEGACY_REPLY_PONG not in frame:
+            return False
+        try:
+            msg = json.loads(frame)
+        except ValueError:
+            return False
+        return isinstance(msg, dict) and msg.get(c.LEGACY_KEY_SUBSCRIBE) == c.LEGACY_REPLY_PONG
+
+    # --- subscription changes ------------------------------------------------------------
+    def add(self, subs: Iterable[LegacySub]) -> list[Frame]:
+        """Register subscriptions; returns the frames to send now (if connected).
+
+        One parameter per (channel, symbol): a new precision or step replaces the old one,
+        which is unsubscribed first.
+        """
+        frames: list[Frame] = []
+        for sub in subs:
+            old = self.subs.get(sub.key)
+            if old == sub:
+                continue
+            if old is not None and self.connected:
+                frames.append(_encode(old.unsubscribe_request()))
+                self.parser.forget(*old.key)
+            self.subs[sub.key] = sub
+            if self.connected:
+                frames.append(self._request(sub))
+        return frames
+
+    def remove(self, subs: Iterable[LegacySub]) -> list[Frame]:
+        """Drop subscriptions; returns the unsubscribe frames to send now (if connected)."""
+        frames: list[Frame] = []
+        for sub in subs:
+            old = self.subs.pop(sub.key, None)
+            if old is None:
+                continue
+            self.parser.forget(*old.key)
+            if self.connected:
+                frames.append(_encode(old.unsubscribe_request()))
+        return frames
+
+    def _request(self, sub: LegacySub) -> str:
+        self.parser.expect(sub.channel, sub.symbol, sub.param)
+        self.stats.subscribes_sent += 1
+        return _encode(sub.request())
+
+
+def _encode(msg: dict[str, Any]) -> str:
+    return json.dumps(msg, separators=(",", ":"))
+
+
+class BitmartLegacyClient:
+    """A legacy openws feed: rate-limited connects, subscribe, ping heartbeat, reconnect."""
+
+    def __init__(
+        self,
+        config: BitmartLegacyConfig,
+        on_event: Callable[[Event], None],
+        *,
+        on_raw: Callable[[float, Frame], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        gate: ConnectionGate | None = None,
+        connect_fn: Any = connect,
+    ) -> None:
+        self.config = config
+        self.on_event = on_event
+        self.stats = LegacyClientStats()
+        self.parser = LegacyParser(config.venue)
+        self.gate = gate if gate is not None else shared_gate(config.url, "legacy")
+        self.session = LegacySession(config, self.parser, on_event, self.stats, clock)
+        self.session.add(expand_legacy_topics(config, config.topics))
+        self.handler = ConnectionHandler(
+            self.session,
+            config.connection_settings(),
+            on_event,
+            on_raw=on_raw,
+            clock=clock,
+            stats=self.stats,
+            connect_fn=gated_connect(self.gate, connect_fn),
+        )
+        self._wanted: asyncio.Event | None = None
+        self._closed = False
+
+    @property
+    def topics(self) -> list[str]:
+        """The subscriptions this client keeps."""
+        return [sub.topic for sub in self.session.subs.values()]
+
+    async def run(self) -> None:
+        """Connect/reconnect until `close()`; idle (no socket) while there is nothing to follow."""
+        self._wanted = asyncio.Event()
+        if self.session.subs:
+            self._wanted.set()
+        await self._wanted.wait()
+        if self._closed:
+            return
+        await self.handler.run()
+
+    async def close(self) -> None:
+        """Close the socket and stop reconnecting."""
+        self._closed = True
+        if self._wanted is not None:
+            self._wanted.set()
+        await self.handler.close()
+
+    async def subscribe(self, topics: list[str]) -> None:
+        """Add subscriptions (`channel:SYMBOL[:param]` or bare channels for every symbol)."""
+        frames = self.session.add(expand_legacy_topics(self.config, topics))
+        if self._wanted is not None and self.session.subs:
+            self._wanted.set()
+        await self.handler.send(frames)
+
+    async def unsubscribe(self, topics: list[str]) -> None:
+        """Remove subscriptions; unsubscribe mirrors subscribe."""
+        await self.handler.send(self.session.remove(expand_legacy_topics(self.config, topics)))
+
+    async def set_precision(self, symbol: str, precision: int) -> None:
+        """Regroup one symbol's order book at another price precision."""
+        await self.subscribe([f"{c.LEGACY_CH_ORDER}:{symbol}:{precision}"])
+
+    def snapshot_stats(self) -> LegacyClientStats:
+        """Current counters."""
+        self.stats.gate_waits = self.gate.waits
+        return self.stats
+
+
+__all__ = [
+    "BitmartLegacyClient",
+    "BitmartLegacyConfig",
+    "LegacyClientStats",
+    "LegacySession",
+    "expand_legacy_topics",
+]
