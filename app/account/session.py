@@ -119,6 +119,9 @@ class AccountSession:
             with contextlib.suppress(Exception):
                 await client.close()
             _drop_credentials(client)
+        clear = getattr(self.store, "clear", None)
+        if callable(clear):
+            clear()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -176,9 +179,9 @@ class AccountSession:
             except Exception:  # a bad row must not kill the connection
                 log.exception("account store rejected %s rows", ev.table)
         elif isinstance(ev, Reset):
-            reset = getattr(self.store, "reset", None) or getattr(self.store, "clear", None)
-            if callable(reset):
-                reset()
+            mark_stale = getattr(self.store, "mark_stale", None)
+            if callable(mark_stale):
+                mark_stale()  # rows stay visible until each table's fresh partial arrives
         if isinstance(ev, AuthResult):
             if ev.success:
                 self.problem = None

@@ -1,0 +1,1 @@
+"""Account panel dock: login, private tables (orders, fills, margin, wallet), dead man's switch."""
