@@ -83,8 +83,7 @@ class MiniBitmex:
     """Scripted BitMEX-like server. Start with `async with MiniBitmex() as srv:`."""
 
     def __init__(self, *, secret: str | None = None, key: str | None = None) -> None:
-        self.key = key
-        self.secret = secret
+        self.accounts: dict[str, str] = {key: secret} if key and secret else {}
         self.books: dict[str, list[dict[str, Any]]] = {}
         self.extra_partials: dict[str, dict[str, Any]] = {}
         self.reject_statuses: list[int] = []
@@ -210,10 +209,11 @@ class MiniBitmex:
 
     def verify(self, key: str, stamp: int, signature: str) -> bool:
         """HMAC check of an auth op, as the real server does it."""
-        if self.secret is None or key != self.key or not isinstance(stamp, int):
+        secret = self.accounts.get(key)
+        if secret is None or not isinstance(stamp, int):
             return False
         expected = hmac.new(
-            self.secret.encode(), f"GET/realtime{stamp}".encode(), hashlib.sha256
+            secret.encode(), f"GET/realtime{stamp}".encode(), hashlib.sha256
         ).hexdigest()
         return hmac.compare_digest(expected, signature)
 
