@@ -1,0 +1,1 @@
+"""Simulator front-ends speaking the BitMart legacy and v3 protocols."""
