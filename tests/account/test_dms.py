@@ -286,3 +286,14 @@ async def test_disarm_and_confirm_times_out_without_reply() -> None:
 def test_repr_has_no_surprises() -> None:
     h = Harness()
     assert "DeadMansSwitch" in repr(h.dms)
+
+
+@pytest.mark.asyncio
+async def test_client_refusing_to_send_raises_banner() -> None:
+    h = Harness()
+    h.dms.set_connected(True)
+    h.dms.arm(60)
+    await h.dms.step()
+    h.dms.handle_event(FeedError("bitmex", "cancelAllAfter not sent: not connected"))
+    st = h.dms.status()
+    assert st.phase == "alarm" and st.alarm is not None and "not connected" in st.alarm

@@ -51,6 +51,7 @@ from app.account.session import (
 from app.feeds.bitmex import constants as bx
 from app.feeds.bitmex.auth import ApiCredentials
 from app.feeds.events import Event, FeedStatus, TableRows
+from app.gui.notifications import Notifier
 from app.gui.settings import read_float, read_int
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.state.units import tick_decimals
@@ -123,6 +124,7 @@ class AccountPanel(QWidget):
         self.demo_credentials: Callable[[], ApiCredentials | None] | None = None
         self.liquidation_watch = LiquidationWatch()
         self.pending_question: Question | None = None
+        self.notifier: Notifier | None = None  # set by install_account_dock
         self.last_problem: AuthProblem | None = None
         self._last_keys: dict[str, str] = {}
         self._seen_execs: set[str] = set()
@@ -130,6 +132,7 @@ class AccountPanel(QWidget):
         self._dirty = False
         self._last_alarm: str | None = None
         self._connection_ok = False
+        self._market_live = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._build()
         self._refresh_timer = QTimer(self)
@@ -193,11 +196,29 @@ class AccountPanel(QWidget):
     # ---- window feature hooks ---------------------------------------------------------------
     def bind_session(self, session: FeedSession | None) -> None:
         """Follow the window's market session (demo URL, forwarding private rows)."""
+        if self.market is not None:
+            with contextlib.suppress(Exception):
+                self.market.bridge.remove_tap(self._market_tap)
         self.market = session
+        self._market_live = False
+        if session is not None:
+            session.bridge.add_tap(self._market_tap)
         if session is not None and session.spec.venue_key == "demo":
             self.demo_url = session.url
         if self.account is None:
             self._on_env_changed(self.login.env())
+
+    def _market_tap(self, ev: Event) -> None:
+        """Toast when the market-data connection drops after having been live."""
+        if not isinstance(ev, FeedStatus):
+            return
+        if ev.state == "live":
+            self._market_live = True
+        elif ev.state in ("reconnecting", "down") and self._market_live:
+            self._market_live = False
+            self.alert.emit(
+                Alert("disconnect", "Market data connection lost", ev.detail or ev.state)
+            )
 
     def apply_theme(self, theme: Theme) -> None:
         self.header.setStyleSheet(f"color: {theme.text}; font-weight: bold;")
