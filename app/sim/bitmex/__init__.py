@@ -1,0 +1,1 @@
+"""The BitMEX realtime wire protocol front-end of the simulator."""
