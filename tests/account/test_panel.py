@@ -155,7 +155,7 @@ async def test_login_failures_are_explained_and_not_retried(
     panel.alert.connect(alerts.append)
     logged_out = signal_future(panel.logged_in_changed)
     assert await _login(panel) == "failed"
-    assert panel.stack.currentWidget() is panel.login
+    assert panel.stack.currentWidget() is panel.login_page
     shown = panel.login.error_text()
     assert title in shown and error.rstrip(".") in shown
     assert any(title in m and error in m for m in messages)
@@ -199,7 +199,7 @@ async def test_logout_unsubscribes_and_forgets_secret(qtbot: Any) -> None:
     assert client.closed
     assert set(client.unsubscribed) == {"order", "execution", "position", "margin", "wallet"}
     assert panel.credentials.in_memory("demo") == []
-    assert panel.stack.currentWidget() is panel.login
+    assert panel.stack.currentWidget() is panel.login_page
     assert panel.working_model.rowCount() == 0
     assert panel.account is None
 

@@ -70,6 +70,7 @@ class LoginForm(QWidget):
         form.addRow("Key id", self.key_edit)
         form.addRow("Secret", self.secret_edit)
         form.addRow("", self.remember)
+        self.setMaximumWidth(520)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.keychain_note)
@@ -106,7 +107,15 @@ class LoginForm(QWidget):
         self.remember.setEnabled(status.available)
         if not status.available:
             self.remember.setChecked(False)
-        self.keychain_note.setText("" if status.available else f"No keychain: {status.detail}.")
+        backend = status.backend.rsplit(".", 2)[-2] if status.backend.count(".") >= 2 else ""
+        self.keychain_note.setText(
+            ""
+            if status.available
+            else "No OS keychain found"
+            + (f" (keyring backend: {backend})" if backend else "")
+            + ". Secrets are kept in memory for this session only."
+        )
+        self.keychain_note.setToolTip(status.detail)
         self.keychain_note.setVisible(not status.available)
         self.keychain_note.setStyleSheet(f"color: {current_theme().warn};")
 

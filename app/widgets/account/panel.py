@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -92,6 +92,9 @@ def _table(model: RowsModel, parent: QWidget) -> QTableView:
     header.setStretchLastSection(True)
     header.setHighlightSections(False)
     view.setFont(monospace_font())
+    view.setStyleSheet(
+        "QTableView::item { padding: 0px 8px; } QHeaderView::section { padding: 2px 8px; }"
+    )
     return view
 
 
@@ -160,7 +163,9 @@ class AccountPanel(QWidget):
         self.wallet_model = RowsModel(cols.wallet_columns(), cols.wallet_key, self)
         self.margin_view = _table(self.margin_model, self)
         self.margin_view.setObjectName("marginTable")
-        self.margin_view.setMaximumHeight(22 * 4 + 6)
+        self.margin_view.horizontalHeader().setStretchLastSection(False)
+        self.margin_view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_margin_height()
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("accountTabs")
         self.working_view = _table(self.working_model, self.tabs)
@@ -178,7 +183,13 @@ class AccountPanel(QWidget):
         page.addWidget(self.margin_view)
         page.addWidget(self.tabs, 1)
         self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.login)
+        login_page = QWidget(self)
+        login_row = QHBoxLayout(login_page)
+        login_row.setContentsMargins(0, 0, 0, 0)
+        login_row.addWidget(self.login, 1)
+        login_row.addStretch(0)
+        self.login_page = login_page
+        self.stack.addWidget(login_page)
         self.stack.addWidget(account_page)
         self.account_page = account_page
         layout = QVBoxLayout(self)
@@ -487,7 +498,7 @@ class AccountPanel(QWidget):
 
     def _to_login_page(self) -> None:
         self._refresh_timer.stop()
-        self.stack.setCurrentWidget(self.login)
+        self.stack.setCurrentWidget(self.login_page)
         self.logout_button.hide()
         self.dms_bar.set_enabled_for_session(False)
         self.login.set_busy(False)
@@ -535,6 +546,7 @@ class AccountPanel(QWidget):
             executions = store.executions()
             self.fills_model.set_rows(executions)
             self.margin_model.set_rows(store.margins())
+            self._fit_margin_height()
             self.wallet_model.set_rows(store.wallets())
             positions = store.positions()
         except Exception:
@@ -549,6 +561,12 @@ class AccountPanel(QWidget):
         for item in self.liquidation_watch.check(positions):
             self.alert.emit(item)
         self.refreshed.emit()
+
+    def _fit_margin_height(self) -> None:
+        rows = max(1, self.margin_model.rowCount())
+        header = self.margin_view.horizontalHeader().sizeHint().height()
+        row_h = self.margin_view.verticalHeader().defaultSectionSize()
+        self.margin_view.setFixedHeight(header + rows * row_h + 2 * self.margin_view.frameWidth())
 
     # ---- helpers ----------------------------------------------------------------------------
     def _spawn(self, coro: Any) -> None:
