@@ -257,24 +257,7 @@ class L2Book:
         cur_key: int | Decimal | None = None
         acc = 0.0
         if tick is not None:
-            step = max(1, round(group / tick)) if group > 0 else 1
-            decimals = self._decimals
-            for price, size in self._iter_best_first(side):
-                ticks = round(price / tick)
-                key = (ticks // step) * step if is_bid else -((-ticks) // step) * step
-                if key != cur_key:
-                    if cur_key is not None:
-                        cum += acc
-                        out.append((round(int(cur_key) * tick, decimals), acc, cum))
-                        if len(out) >= n:
-                            return out
-                    cur_key = key
-                    acc = 0.0
-                acc += size
-            if cur_key is not None:
-                cum += acc
-                out.append((round(int(cur_key) * tick, decimals), acc, cum))
-            return out
+            return self._grouped_ticks(is_bid, tick, group, n)
         if group <= 0:
             for price, size in self._iter_best_first(side):
                 cum += size
@@ -298,6 +281,42 @@ class L2Book:
         if cur_key is not None:
             cum += acc
             out.append((float(Decimal(cur_key) * g), acc, cum))
+        return out
+
+    def _grouped_ticks(
+        self, is_bid: bool, tick: float, group: float, n: int
+    ) -> list[tuple[float, float, float]]:
+        """Grouping on integer tick counts; one bisect per row and C-level sums of the sizes.
+
+        A level belongs to tick count round(price / tick); the row with tick count K holds
+        [K, K + step) for bids and (K - step, K] for asks, i.e. prices within half a tick of
+        those counts, so each row is a single key range of the sorted side.
+        """
+        out: list[tuple[float, float, float]] = []
+        book = self._bids if is_bid else self._asks
+        if not book:
+            return out
+        size_of = book.__getitem__
+        irange = book.irange
+        step = max(1, round(group / tick)) if group > 0 else 1
+        decimals = self._decimals
+        half = tick * 0.5
+        cum = 0.0
+        price: float | None = book.peekitem(-1 if is_bid else 0)[0]
+        while price is not None and len(out) < n:
+            ticks = round(price / tick)
+            if is_bid:
+                row = (ticks // step) * step
+                low = row * tick - half
+                size = float(sum(map(size_of, irange(low, price, inclusive=(True, True)))))
+                price = next(irange(maximum=low, inclusive=(True, False), reverse=True), None)
+            else:
+                row = -((-ticks) // step) * step
+                high = row * tick + half
+                size = float(sum(map(size_of, irange(price, high, inclusive=(True, False)))))
+                price = next(irange(minimum=high), None)
+            cum += size
+            out.append((round(row * tick, decimals), size, cum))
         return out
 
     def grouped_between(
