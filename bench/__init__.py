@@ -1,0 +1,1 @@
+"""Depthdesk benchmarks (`python -m bench`, `make bench`)."""

@@ -1,0 +1,188 @@
+"""A deterministic orderBookL2 stream as raw JSON frames, shaped like the current BitMEX feed.
+
+One partial of N levels (half bids, half asks, 0.5 ticks around a mid), then messages of 1-20
+rows of one action each (update / insert / delete, all keyed by arbitrary level ids, every row
+carrying price and timestamp as the feed has since 2023), with trade inserts mixed in. The
+generator keeps its own book so every update and delete names a live level.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+SYMBOL = "XBTUSD"
+TICK = 0.5
+MID = 60_000.0
+_KEYS = ["symbol", "id", "side"]
+_TYPES = {
+    "symbol": "symbol",
+    "id": "long",
+    "side": "symbol",
+    "size": "long",
+    "price": "float",
+    "timestamp": "timestamp",
+}
+
+
+@dataclass
+class Stream:
+    """The frames of one benchmark run."""
+
+    levels: int
+    partial: str
+    deltas: list[str]  # orderBookL2 insert/update/delete and trade inserts, in wire order
+    delta_rows: int
+    trade_frames: int
+
+
+class _Side:
+    """Occupied and free price slots of one side, each a list with O(1) random removal."""
+
+    def __init__(self, prices: list[float]) -> None:
+        self.free: list[float] = prices
+        self.live: list[float] = []
+        self.ids: dict[float, int] = {}
+
+    @staticmethod
+    def _take(lst: list[float], rng: random.Random) -> float:
+        i = rng.randrange(len(lst))
+        lst[i], lst[-1] = lst[-1], lst[i]
+        return lst.pop()
+
+    def open(self, rng: random.Random, next_id: int) -> tuple[float, int]:
+        price = self._take(self.free, rng)
+        self.live.append(price)
+        self.ids[price] = next_id
+        return price, next_id
+
+    def close(self, rng: random.Random) -> tuple[float, int]:
+        price = self._take(self.live, rng)
+        self.free.append(price)
+        return price, self.ids.pop(price)
+
+    def pick(self, rng: random.Random) -> tuple[float, int]:
+        price = self.live[rng.randrange(len(self.live))]
+        return price, self.ids[price]
+
+
+def _stamp(base: datetime, ms: int) -> str:
+    return (base + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def make_stream(levels: int, messages: int, seed: int = 7) -> Stream:
+    """A partial of `levels` levels followed by `messages` delta frames (about 1 in 10 trades)."""
+    rng = random.Random(seed)
+    half = levels // 2
+    slots = half + half // 2 + 20  # a third of the band stays free for inserts
+    bids = _Side([MID - TICK * (k + 1) for k in range(slots)])
+    asks = _Side([MID + TICK * k for k in range(slots)])
+    base = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    next_id = 1_000_000_000
+    clock = 0
+    rows: list[dict[str, object]] = []
+    for side_name, side in (("Sell", asks), ("Buy", bids)):
+        for _ in range(half):
+            price, level_id = side.open(rng, next_id)
+            next_id += rng.randrange(1, 50)
+            rows.append(
+                {
+                    "symbol": SYMBOL,
+                    "id": level_id,
+                    "side": side_name,
+                    "size": rng.randrange(1, 500) * 100,
+                    "price": price,
+                    "timestamp": _stamp(base, clock),
+                }
+            )
+    partial = {
+        "table": "orderBookL2",
+        "action": "partial",
+        "keys": _KEYS,
+        "types": _TYPES,
+        "foreignKeys": {"symbol": "instrument", "side": "side"},
+        "attributes": {"symbol": "grouped"},
+        "filter": {"symbol": SYMBOL},
+        "data": rows,
+    }
+    deltas: list[str] = []
+    delta_rows = 0
+    trade_frames = 0
+    last_price = MID
+    for _ in range(messages):
+        clock += rng.randrange(1, 40)
+        ts = _stamp(base, clock)
+        if rng.random() < 0.1:
+            n = rng.randrange(1, 4)
+            side_name = "Buy" if rng.random() < 0.5 else "Sell"
+            trades = [
+                {
+                    "timestamp": ts,
+                    "symbol": SYMBOL,
+                    "side": side_name,
+                    "size": rng.randrange(1, 50) * 100,
+                    "price": last_price,
+                    "tickDirection": "ZeroPlusTick",
+                    "trdMatchID": f"00000000-006d-1000-0000-{rng.randrange(16**12):012x}",
+                    "grossValue": 1000,
+                    "homeNotional": 0.001,
+                    "foreignNotional": 60.0,
+                    "trdType": "Regular",
+                }
+                for _ in range(n)
+            ]
+            frame = {"table": "trade", "action": "insert", "data": trades}
+            deltas.append(orjson.dumps(frame).decode())
+            trade_frames += 1
+            continue
+        roll = rng.random()
+        action = "update" if roll < 0.6 else "insert" if roll < 0.8 else "delete"
+        n = rng.randrange(1, 21)
+        data: list[dict[str, object]] = []
+        used: set[tuple[str, int]] = set()
+        for _ in range(n):
+            side_name = "Buy" if rng.random() < 0.5 else "Sell"
+            side = bids if side_name == "Buy" else asks
+            if action == "insert":
+                price, level_id = side.open(rng, next_id)
+                next_id += rng.randrange(1, 50)
+                row: dict[str, object] = {
+                    "symbol": SYMBOL,
+                    "id": level_id,
+                    "side": side_name,
+                    "size": rng.randrange(1, 500) * 100,
+                    "price": price,
+                    "timestamp": ts,
+                }
+            elif action == "delete":
+                price, level_id = side.close(rng)
+                row = {
+                    "symbol": SYMBOL,
+                    "id": level_id,
+                    "side": side_name,
+                    "price": price,
+                    "timestamp": ts,
+                }
+            else:
+                price, level_id = side.pick(rng)
+                if (side_name, level_id) in used:
+                    continue
+                row = {
+                    "symbol": SYMBOL,
+                    "id": level_id,
+                    "side": side_name,
+                    "size": rng.randrange(1, 500) * 100,
+                    "price": price,
+                    "timestamp": ts,
+                }
+            used.add((side_name, level_id))
+            data.append(row)
+            last_price = price
+        delta_rows += len(data)
+        deltas.append(
+            orjson.dumps({"table": "orderBookL2", "action": action, "data": data}).decode()
+        )
+    return Stream(levels, orjson.dumps(partial).decode(), deltas, delta_rows, trade_frames)
