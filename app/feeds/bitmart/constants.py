@@ -63,6 +63,9 @@ LEGACY_DEFAULT_STEP = 1
 
 # Limits documented for the feed.
 LEGACY_CONNECT_INTERVAL = 4.0  # "rate-limited to 1 per 4 seconds per IP"
+# Margin added by the client: handshakes of successive sockets can arrive closer together
+# at the server than they left the client.
+LEGACY_CONNECT_MARGIN = 0.25
 LEGACY_SUBSCRIBE_DEADLINE = 5.0  # disconnected if no subscribe within 5 s of connecting
 # Client choices (undocumented by BitMart): heartbeat with the ping channel.
 LEGACY_PING_INTERVAL = 15.0

@@ -88,7 +88,7 @@ def shared_gate(url: str, kind: str) -> ConnectionGate:
         gate = _GATES.get(key)
         if gate is None:
             if kind == "legacy":
-                gate = ConnectionGate(c.LEGACY_CONNECT_INTERVAL, 1)
+                gate = ConnectionGate(c.LEGACY_CONNECT_INTERVAL + c.LEGACY_CONNECT_MARGIN, 1)
             else:
                 gate = ConnectionGate(c.V3_CONNECT_WINDOW, c.V3_MAX_CONNECTS_PER_WINDOW)
             _GATES[key] = gate

@@ -108,7 +108,8 @@ class LegacyFront:
         try:
             async for raw in ws:
                 self.stats.messages_in += 1
-                await self._on_message(conn, raw)
+                if not self.paused:
+                    await self._on_message(conn, raw)
         except ConnectionClosed:
             pass
         finally:

@@ -178,8 +178,12 @@ class BitmartSim:
         """Make every increase100 subscriber of `symbol` see a version gap."""
         self.v3.gap(symbol, count)
 
+    def freeze(self, frozen: bool = True) -> None:
+        """Stop (or resume) market activity; what already happened is still published."""
+        self.frozen = frozen
+
     def stall(self, stalled: bool = True) -> None:
-        """Stop (or resume) all pushes and market activity; connections stay open."""
+        """Stop (or resume) market activity, pushes and replies; connections stay open."""
         self.frozen = stalled
         self.legacy.paused = stalled
         self.v3.paused = stalled

@@ -134,6 +134,8 @@ class V3Front:
         try:
             async for raw in ws:
                 conn.last_rx = self.clock()
+                if self.paused:
+                    continue
                 if not await self._on_message(conn, raw):
                     break
         except ConnectionClosed:

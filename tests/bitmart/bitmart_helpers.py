@@ -1,0 +1,90 @@
+"""Shared pieces of the BitMart client ↔ simulator tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.feeds.bitmart.rate_limit import ConnectionGate
+from app.feeds.events import BookLevels, Event
+from app.sim.bitmart.legacy import LegacySimOptions
+from app.sim.bitmart.server import BitmartSimConfig
+from app.sim.bitmart.v3 import V3SimOptions
+
+FAST_INTERVAL = 0.15
+
+
+def fast_sim_config(**legacy: Any) -> BitmartSimConfig:
+    """A simulator with short timings: fast pushes, 0.15 s connection interval."""
+    options = {"connect_interval": FAST_INTERVAL, "subscribe_deadline": 1.0, "push_interval": 0.03}
+    options.update(legacy)
+    return BitmartSimConfig(
+        rate=300.0,
+        legacy=LegacySimOptions(**options),
+        v3=V3SimOptions(snapshot_interval=0.03, increase_interval=0.02, idle_update_after=0.2),
+    )
+
+
+def fast_gate(interval: float = FAST_INTERVAL) -> ConnectionGate:
+    """A private 1-per-interval gate (tests never share the process-wide 4 s one)."""
+    return ConnectionGate(interval, 1)
+
+
+class Collector:
+    """Records events in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[Any], venue: str | None = None) -> list[Any]:
+        """Events of one class (optionally one venue)."""
+        return [
+            e
+            for e in self.events
+            if isinstance(e, kind) and (venue is None or getattr(e, "venue", None) == venue)
+        ]
+
+
+async def wait_until(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    """Poll `predicate` until true; fail after `within` s."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+class LocalBook:
+    """A plain price → size book built from BookLevels events of one symbol."""
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.bids: dict[float, float] = {}
+        self.asks: dict[float, float] = {}
+        self.snapshots = 0
+
+    def apply(self, event: Event) -> None:
+        """Apply one event if it is a BookLevels of this symbol."""
+        if not isinstance(event, BookLevels) or event.symbol != self.symbol:
+            return
+        if event.snapshot:
+            self.snapshots += 1
+            self.bids.clear()
+            self.asks.clear()
+        for side, levels in ((self.bids, event.bids), (self.asks, event.asks)):
+            for price, size in levels:
+                if size == 0:
+                    side.pop(price, None)
+                else:
+                    side[price] = size
+
+    def top(self, n: int | None = None) -> tuple[list[list[float]], list[list[float]]]:
+        """(bids, asks) best first as [price, size] lists."""
+        bids = [[p, self.bids[p]] for p in sorted(self.bids, reverse=True)][:n]
+        asks = [[p, self.asks[p]] for p in sorted(self.asks)][:n]
+        return bids, asks
