@@ -76,7 +76,7 @@ class Position:
     currency: str
     leverage: float = 10.0
     current_qty: int = 0
-    cost: int = 0
+    cost: float = 0.0
     realised_pnl: int = 0
     exec_buy_qty: int = 0
     exec_sell_qty: int = 0
@@ -99,12 +99,14 @@ class Position:
     def mark_value(self, spec: InstrumentSpec) -> int:
         """Value of the open quantity at the mark price."""
         if self.mark_price is None:
-            return self.cost
+            return round(self.cost)
         return spec.value(self.current_qty, self.mark_price)
 
     def unrealised_pnl(self, spec: InstrumentSpec) -> int:
         """Mark value minus entry cost."""
-        return self.mark_value(spec) - self.cost if self.current_qty else 0
+        if not self.current_qty or self.mark_price is None:
+            return 0
+        return round(spec.value_exact(self.current_qty, self.mark_price) - self.cost)
 
     def pos_margin(self) -> int:
         """Initial margin held for the position."""
@@ -117,33 +119,33 @@ class Position:
     def apply_fill(self, spec: InstrumentSpec, side: Side, qty: int, price: float) -> int:
         """Book a fill; returns the realised PnL (before commission) it produced."""
         signed = qty if side == "Buy" else -qty
-        value = spec.value(signed, price)
+        value = spec.value_exact(signed, price)
         if side == "Buy":
             self.exec_buy_qty += qty
-            self.exec_buy_cost += abs(value)
+            self.exec_buy_cost += round(abs(value))
         else:
             self.exec_sell_qty += qty
-            self.exec_sell_cost += abs(value)
-        realised = 0
+            self.exec_sell_cost += round(abs(value))
+        realised = 0.0
         cur = self.current_qty
         if cur == 0 or (cur > 0) == (signed > 0):
             self.current_qty += signed
             self.cost += value
         else:
             close = signed if abs(signed) <= abs(cur) else -cur
-            entry_part = round(self.cost * (-close) / cur)
-            realised = -spec.value(close, price) - entry_part
+            entry_part = self.cost * (-close) / cur
+            realised = -spec.value_exact(close, price) - entry_part
             self.cost -= entry_part
             self.current_qty += close
             rest = signed - close
             if self.current_qty == 0:
-                self.cost = 0
+                self.cost = 0.0
             if rest:
                 self.current_qty += rest
-                self.cost += spec.value(rest, price)
-        self.realised_pnl += realised
+                self.cost += spec.value_exact(rest, price)
+        self.realised_pnl += round(realised)
         self.recompute_prices(spec)
-        return realised
+        return round(realised)
 
     def recompute_prices(self, spec: InstrumentSpec) -> None:
         """Liquidation and bankruptcy prices for the current quantity and leverage."""

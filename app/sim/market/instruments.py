@@ -59,6 +59,14 @@ class InstrumentSpec:
             return round(qty * self.multiplier / price)
         return round(qty * self.multiplier * price)
 
+    def value_exact(self, qty: int, price: float) -> float:
+        """`value` without rounding to whole minor units (for position arithmetic)."""
+        if price <= 0:
+            return 0.0
+        if self.is_inverse:
+            return qty * self.multiplier / price
+        return float(qty * self.multiplier * price)
+
     def price_for_value(self, qty: int, value: float) -> float | None:
         """Inverse of `value`: the price at which `qty` contracts are worth `value`."""
         if qty == 0 or value == 0:
