@@ -286,12 +286,14 @@ class ConnectionHandler:
         rng: random.Random | None = None,
         connect_fn: ConnectFn = connect,
         stats: ConnectionStats | None = None,
+        raw_clock: Clock = time.time,
     ) -> None:
         self.session = session
         self.settings = settings
         self.emit = emit
         self.on_raw = on_raw
         self.clock = clock
+        self.raw_clock = raw_clock
         self.stats = stats if stats is not None else ConnectionStats()
         self.state: FeedState | None = None
         self.backoff = Backoff(
@@ -500,7 +502,7 @@ class ConnectionHandler:
             stats.messages += 1
             stats.last_message_at = now
             if on_raw is not None:
-                on_raw(now, frame)
+                on_raw(self.raw_clock(), frame)
             if awaiting_since is not None:
                 awaiting_since = None
                 self._set_state("live", "receiving")

@@ -446,6 +446,7 @@ class BitmexClient:
             on_raw=on_raw,
             clock=clock,
             stats=self.stats,
+            raw_clock=wall_clock,
             **kwargs,
         )
         self._clock = clock

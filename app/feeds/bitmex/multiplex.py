@@ -224,6 +224,7 @@ class MultiplexClient:
             on_raw=on_raw,
             clock=clock,
             stats=self.stats,
+            raw_clock=wall_clock,
         )
         self._clock = clock
 

@@ -1,0 +1,496 @@
+"""`depthdesk feed`: run a venue feed without a window.
+
+    depthdesk feed --venue bitmex [--url URL | --testnet] --symbol XBTUSD
+        [--topics orderBookL2,trade,...] [--duration S] [--idle-exit S] [--events] [--book-out FILE]
+
+`--events` prints every normalized event as one JSON line on stdout; `--book-out` writes the
+final book state as JSON; `--idle-exit S` ends cleanly after S seconds without a received
+message, `--duration S` after S seconds. Exit status 0 on a clean end; 1 with one line on stderr
+for a fatal problem (bad URL, credentials rejected, never connected); 2 for bad arguments.
+
+Venues come from `VENUES`, a registry of `VenueSpec` entries. Adding a venue is one entry:
+a `VenueSpec` with its URLs, default topics, a client factory (anything with `async run()` and
+`async close()` that reports events), an optional frame replayer factory for `depthdesk replay`,
+and a function reading the client's counters — see `register_venue`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import orjson
+
+from app.feeds.events import Event, event_to_json
+
+EventSink = Callable[[Event], None]
+RawSink = Callable[[float, str | bytes], None]
+EXIT_OK = 0
+EXIT_FATAL = 1
+EXIT_USAGE = 2
+
+
+class FeedClient(Protocol):
+    """What the headless runner needs from a venue client."""
+
+    async def run(self) -> None:
+        """Connect and reconnect until closed; raise on a fatal problem."""
+        ...
+
+    async def close(self) -> None:
+        """Stop for good."""
+        ...
+
+
+class FrameReplayer(Protocol):
+    """Applies recorded raw frames without a socket (a venue's engine)."""
+
+    def apply(self, frame: str | bytes) -> list[Event]:
+        """Events of one raw frame."""
+        ...
+
+    def reset(self, reason: str = "") -> list[Event]:
+        """Drop all state (the recorded connection was re-established)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FeedCounters:
+    """Counters reported in `--book-out`."""
+
+    reconnects: int = 0
+    resyncs: int = 0
+    dropped_before_partial: int = 0
+    connected: bool = False
+    last_error: str = ""
+
+
+@dataclass
+class FeedRequest:
+    """A venue-neutral description of the feed the user asked for."""
+
+    venue: str
+    url: str
+    symbols: list[str]
+    topics: list[str]
+    heartbeat: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VenueSpec:
+    """One venue of `depthdesk feed` / `record` / `replay`."""
+
+    name: str
+    description: str
+    live_url: str
+    testnet_url: str | None
+    default_topics: tuple[str, ...]
+    make_client: Callable[[FeedRequest, EventSink, RawSink | None], FeedClient]
+    client_counters: Callable[[Any], FeedCounters]
+    make_replayer: Callable[[], FrameReplayer] | None = None
+    replayer_counters: Callable[[Any], FeedCounters] | None = None
+    validate: Callable[[FeedRequest], str | None] | None = None
+
+
+VENUES: dict[str, VenueSpec] = {}
+
+
+def register_venue(spec: VenueSpec) -> None:
+    """Make a venue available to `--venue` (one entry per venue)."""
+    VENUES[spec.name] = spec
+
+
+# --------------------------------------------------------------------------------- BitMEX
+
+
+BITMEX_KEY_ENV = "DEPTHDESK_BITMEX_KEY"
+BITMEX_SECRET_ENV = "DEPTHDESK_BITMEX_SECRET"
+
+
+def _bitmex_client(request: FeedRequest, on_event: EventSink, on_raw: RawSink | None) -> Any:
+    from app.feeds.bitmex.auth import ApiCredentials
+    from app.feeds.bitmex.client import BitmexClient, BitmexConfig
+
+    key = request.env.get(BITMEX_KEY_ENV, "")
+    secret = request.env.get(BITMEX_SECRET_ENV, "")
+    creds = ApiCredentials(key, secret) if key and secret else None
+    config = BitmexConfig(
+        url=request.url,
+        symbols=list(request.symbols),
+        topics=list(request.topics),
+        credentials=creds,
+        heartbeat_mode=request.heartbeat,
+    )
+    return BitmexClient(config, on_event, on_raw=on_raw)
+
+
+def _bitmex_counters(client: Any) -> FeedCounters:
+    stats = client.stats
+    engine = client.engine.stats
+    return FeedCounters(
+        reconnects=stats.reconnects,
+        resyncs=engine.resyncs,
+        dropped_before_partial=engine.dropped_before_partial,
+        connected=stats.connects > 0,
+        last_error=stats.last_error,
+    )
+
+
+def _bitmex_engine() -> Any:
+    from app.feeds.bitmex.engine import BitmexEngine
+
+    return BitmexEngine()
+
+
+def _bitmex_engine_counters(engine: Any) -> FeedCounters:
+    return FeedCounters(
+        resyncs=engine.stats.resyncs,
+        dropped_before_partial=engine.stats.dropped_before_partial,
+        connected=True,
+    )
+
+
+def _bitmex_validate(request: FeedRequest) -> str | None:
+    from app.feeds.bitmex.client import is_private
+
+    private = [t for t in request.topics if is_private(t)]
+    has_creds = request.env.get(BITMEX_KEY_ENV) and request.env.get(BITMEX_SECRET_ENV)
+    if private and not has_creds:
+        return (
+            f"private topics {','.join(private)} need {BITMEX_KEY_ENV} and "
+            f"{BITMEX_SECRET_ENV} in the environment"
+        )
+    return None
+
+
+def _register_bitmex() -> None:
+    from app.feeds.bitmex.constants import LIVE_URL, TESTNET_URL
+
+    register_venue(
+        VenueSpec(
+            name="bitmex",
+            description="BitMEX realtime (orderBookL2, trade, quote, instrument, private tables)",
+            live_url=LIVE_URL,
+            testnet_url=TESTNET_URL,
+            default_topics=("orderBookL2", "trade", "quote", "instrument"),
+            make_client=_bitmex_client,
+            client_counters=_bitmex_counters,
+            make_replayer=_bitmex_engine,
+            replayer_counters=_bitmex_engine_counters,
+            validate=_bitmex_validate,
+        )
+    )
+
+
+_register_bitmex()
+
+
+# --------------------------------------------------------------------------------- output
+
+
+class EventPrinter:
+    """Writes events as JSON lines (one per event), flushed per line."""
+
+    def __init__(self, stream: IO[bytes] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout.buffer
+        self.count = 0
+
+    def __call__(self, event: Event) -> None:
+        self.stream.write(orjson.dumps(event_to_json(event), option=orjson.OPT_APPEND_NEWLINE))
+        self.stream.flush()
+        self.count += 1
+
+
+def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> None:
+    """Write JSON to a temporary file and rename it over `path`."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
+    tmp.replace(target)
+
+
+def book_out_payload(
+    state: Any, symbols: list[str], counters: FeedCounters
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """The `--book-out` JSON: one object for one symbol, a list for several."""
+    books = [
+        state.book_snapshot_json(
+            symbol,
+            resyncs=counters.resyncs,
+            reconnects=counters.reconnects,
+            dropped_before_partial=counters.dropped_before_partial,
+        )
+        for symbol in symbols
+    ]
+    return books[0] if len(books) == 1 else books
+
+
+def fail(message: str) -> int:
+    """Print one line on stderr; the fatal exit status."""
+    print(f"depthdesk: error: {message}", file=sys.stderr)
+    return EXIT_FATAL
+
+
+# --------------------------------------------------------------------------------- runner
+
+
+@dataclass
+class FeedOutcome:
+    """How a headless run ended."""
+
+    counters: FeedCounters
+    fatal: str | None = None
+    reason: str = ""
+
+
+class FeedRunner:
+    """Runs one venue client headless with --duration / --idle-exit limits."""
+
+    def __init__(
+        self,
+        spec: VenueSpec,
+        request: FeedRequest,
+        *,
+        on_event: EventSink,
+        on_raw: RawSink | None = None,
+        duration: float | None = None,
+        idle_exit: float | None = None,
+        poll: float = 0.05,
+    ) -> None:
+        self.spec = spec
+        self.request = request
+        self.duration = duration
+        self.idle_exit = idle_exit
+        self.poll = poll
+        self._on_event = on_event
+        self._on_raw = on_raw
+        self._stopping = False
+        self._last_rx = time.monotonic()
+        self.client = spec.make_client(request, self._event, self._raw)
+        self._stop = asyncio.Event()
+
+    def _event(self, event: Event) -> None:
+        if not self._stopping:
+            self._on_event(event)
+
+    def _raw(self, t: float, frame: str | bytes) -> None:
+        self._last_rx = time.monotonic()
+        if self._on_raw is not None and not self._stopping:
+            self._on_raw(t, frame)
+
+    def request_stop(self) -> None:
+        """End the run cleanly (signal handlers call this)."""
+        self._stop.set()
+
+    async def run(self) -> FeedOutcome:
+        """Run until a limit, a stop request, or a fatal error."""
+        started = time.monotonic()
+        self._last_rx = started
+        task = asyncio.create_task(self.client.run())
+        stopper = asyncio.create_task(self._stop.wait())
+        reason = ""
+        try:
+            while True:
+                done, _ = await asyncio.wait({task, stopper}, timeout=self._next_wait(started))
+                now = time.monotonic()
+                if task in done:
+                    exc = task.exception()
+                    if exc is not None:
+                        return FeedOutcome(self._counters(), _one_line(exc))
+                    reason = "feed ended"
+                    break
+                if stopper in done:
+                    reason = "stopped"
+                    break
+                if self.duration is not None and now - started >= self.duration:
+                    reason = "duration reached"
+                    break
+                if self.idle_exit is not None and now - self._last_rx >= self.idle_exit:
+                    reason = "idle"
+                    break
+        finally:
+            self._stopping = True
+            stopper.cancel()
+            await self._shutdown(task)
+        counters = self._counters()
+        if not counters.connected:
+            detail = f": {counters.last_error}" if counters.last_error else ""
+            return FeedOutcome(counters, f"could not connect to {self.request.url}{detail}")
+        return FeedOutcome(counters, None, reason)
+
+    def _next_wait(self, started: float) -> float:
+        now = time.monotonic()
+        waits = [self.poll]
+        if self.duration is not None:
+            waits.append(started + self.duration - now)
+        if self.idle_exit is not None:
+            waits.append(self._last_rx + self.idle_exit - now)
+        return max(0.0, min(waits))
+
+    async def _shutdown(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.close()
+        try:
+            await asyncio.wait_for(task, 5)
+        except (asyncio.CancelledError, TimeoutError):
+            task.cancel()
+        except Exception:
+            pass  # a failure of the run itself was already turned into the outcome
+
+    def _counters(self) -> FeedCounters:
+        return self.spec.client_counters(self.client)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text
+
+
+def install_signal_handlers(stop: Callable[[], None]) -> None:
+    """SIGINT/SIGTERM end the run cleanly where the loop supports it."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop)
+
+
+# --------------------------------------------------------------------------------- CLI
+
+
+def split_list(values: list[str] | None) -> list[str]:
+    """Comma-separated and repeated option values, flattened, order kept, no duplicates."""
+    out: list[str] = []
+    for value in values or []:
+        for item in value.split(","):
+            item = item.strip()
+            if item and item not in out:
+                out.append(item)
+    return out
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `feed` and `record`."""
+    parser.add_argument(
+        "--venue", default="bitmex", choices=sorted(VENUES), help="venue (default: bitmex)"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--url", help="WebSocket URL (default: the venue's live endpoint)")
+    where.add_argument("--testnet", action="store_true", help="use the venue's testnet")
+    parser.add_argument(
+        "--symbol", action="append", required=True, help="symbol (repeat or comma-separate)"
+    )
+    parser.add_argument(
+        "--topics", action="append", help="topics/tables, comma-separated (default per venue)"
+    )
+    parser.add_argument(
+        "--heartbeat", action="store_true", help="server heartbeat mode where supported"
+    )
+    parser.add_argument("--duration", type=float, help="stop after S seconds")
+    parser.add_argument("--idle-exit", type=float, help="stop after S seconds without a message")
+
+
+def build_request(args: argparse.Namespace) -> tuple[VenueSpec, FeedRequest] | str:
+    """The venue and request from parsed arguments, or an error message."""
+    spec = VENUES.get(args.venue)
+    if spec is None:
+        return f"unknown venue {args.venue!r}"
+    if args.testnet:
+        if spec.testnet_url is None:
+            return f"{spec.name} has no testnet"
+        url = spec.testnet_url
+    else:
+        url = args.url or spec.live_url
+    symbols = split_list(args.symbol)
+    topics = split_list(args.topics) or list(spec.default_topics)
+    if not symbols:
+        return "at least one --symbol is needed"
+    for name in ("duration", "idle_exit"):
+        value = getattr(args, name, None)
+        if value is not None and value <= 0:
+            return f"--{name.replace('_', '-')} must be positive"
+    request = FeedRequest(
+        spec.name, url, symbols, topics, heartbeat=args.heartbeat, env=dict(os.environ)
+    )
+    if spec.validate is not None:
+        problem = spec.validate(request)
+        if problem:
+            return problem
+    return spec, request
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `depthdesk feed`."""
+    add_connection_arguments(parser)
+    parser.add_argument("--events", action="store_true", help="print events as JSON lines")
+    parser.add_argument("--book-out", help="write the final book state as JSON to FILE")
+
+
+async def run_async(args: argparse.Namespace) -> int:
+    """The feed command on a running loop."""
+    built = build_request(args)
+    if isinstance(built, str):
+        print(f"depthdesk feed: error: {built}", file=sys.stderr)
+        return EXIT_USAGE
+    spec, request = built
+    from app.state.market import MarketState
+
+    state = MarketState(spec.name)
+    printer = EventPrinter() if args.events else None
+
+    def on_event(event: Event) -> None:
+        state.apply(event)
+        if printer is not None:
+            printer(event)
+
+    runner = FeedRunner(
+        spec, request, on_event=on_event, duration=args.duration, idle_exit=args.idle_exit
+    )
+    install_signal_handlers(runner.request_stop)
+    outcome = await runner.run()
+    if outcome.fatal is not None:
+        return fail(outcome.fatal)
+    if args.book_out:
+        write_json_atomic(args.book_out, book_out_payload(state, request.symbols, outcome.counters))
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of `depthdesk feed`."""
+    try:
+        return asyncio.run(run_async(args))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as exc:
+        return fail(_one_line(exc))
+
+
+__all__ = [
+    "VENUES",
+    "EventPrinter",
+    "FeedClient",
+    "FeedCounters",
+    "FeedOutcome",
+    "FeedRequest",
+    "FeedRunner",
+    "FrameReplayer",
+    "VenueSpec",
+    "add_arguments",
+    "add_connection_arguments",
+    "book_out_payload",
+    "build_request",
+    "register_venue",
+    "run",
+    "run_async",
+    "split_list",
+    "write_json_atomic",
+]
