@@ -38,9 +38,9 @@ class Raw:
         """Send a JSON message (or a raw string)."""
         await self.ws.send(msg if isinstance(msg, str) else orjson.dumps(msg).decode())
 
-    async def recv(self, timeout: float = 3.0) -> Msg:
+    async def recv(self, wait: float = 3.0) -> Msg:
         """Next message, decoded (the text `pong` stays a string)."""
-        text = await asyncio.wait_for(self.ws.recv(), timeout)
+        text = await asyncio.wait_for(self.ws.recv(), wait)
         if text == "pong":
             msg: Msg = "pong"
         else:
@@ -48,13 +48,13 @@ class Raw:
         self.seen.append(msg)
         return msg
 
-    async def until(self, pred: Callable[[Msg], bool], timeout: float = 3.0) -> Msg:
+    async def until(self, pred: Callable[[Msg], bool], wait: float = 3.0) -> Msg:
         """First message satisfying `pred`, earlier skipped ones included (others stay pending)."""
         for i, msg in enumerate(self.pending):
             if pred(msg):
                 del self.pending[i]
                 return msg
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

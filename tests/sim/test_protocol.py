@@ -52,7 +52,8 @@ async def test_welcome_help_ping(sim: SimServer) -> None:
     assert {"version", "timestamp", "docs"} <= set(welcome)
     await raw.send("help")
     help_msg = await raw.recv()
-    assert help_msg["ops"] == ["authKey", "authKeyExpires", "cancelAllAfter", "subscribe", "unsubscribe"]
+    ops = ["authKey", "authKeyExpires", "cancelAllAfter", "subscribe", "unsubscribe"]
+    assert help_msg["ops"] == ops
     assert "orderBookL2" in help_msg["subscriptionSubjects"]["public"]
     await raw.send("ping")
     assert await raw.recv() == "pong"
@@ -72,7 +73,8 @@ async def test_subscribe_acks_echo_request_then_partials(sim: SimServer) -> None
     assert partial["keys"] == ["symbol", "id", "side"]
     assert partial["filter"] == {"symbol": "XBTUSD"}
     assert partial["types"]["price"] == "float"
-    assert all({"symbol", "id", "side", "size", "price", "timestamp"} <= set(r) for r in partial["data"])
+    fields = {"symbol", "id", "side", "size", "price", "timestamp"}
+    assert all(fields <= set(r) for r in partial["data"])
     inst = await raw.until(is_table("instrument", "partial"))
     assert inst["filter"] == {}
     xbt = next(r for r in inst["data"] if r["symbol"] == "XBTUSD")
@@ -147,8 +149,9 @@ async def test_auth_key_expires_success_and_private_partials(sim: SimServer) -> 
     await raw.send(req)
     ok = await raw.until(lambda m: isinstance(m, dict) and "success" in m)
     assert ok == {"success": True, "request": req}
-    await raw.send({"op": "subscribe", "args": ["position", "margin", "wallet", "order", "execution"]})
-    for table in ("position", "margin", "wallet", "order", "execution"):
+    private = ["position", "margin", "wallet", "order", "execution"]
+    await raw.send({"op": "subscribe", "args": private})
+    for table in private:
         partial = await raw.until(is_table(table, "partial"))
         assert partial["filter"]["account"] == 100_001
     # Re-authenticating an authenticated socket is an error.
@@ -286,7 +289,7 @@ async def test_heartbeat_mode_closes_silent_connection() -> None:
             await asyncio.sleep(0.1)
         with pytest.raises(ConnectionClosed):
             while True:
-                await silent.recv(timeout=2.0)
+                await silent.recv(wait=2.0)
         assert time.monotonic() - started < 2.0
         assert silent.ws.close_reason == "heartbeat timeout"
         await talking.sync()
@@ -309,9 +312,7 @@ async def test_multiplexed_streams_each_with_welcome_and_own_auth(sim: SimServer
     await raw.send([0, "b", "user_b", {"op": "subscribe", "args": "position"}])
     accounts = {}
     for _ in range(2):
-        pkt = await raw.until(
-            lambda m: isinstance(m, list) and isinstance(m[3], dict) and m[3].get("action") == "partial"
-        )
+        pkt = await raw.until(lambda m: isinstance(m, list) and m[3].get("action") == "partial")
         accounts[pkt[1]] = pkt[3]["filter"]["account"]
     assert accounts == {"a": 100_001, "b": 100_002}
     # A third stream without auth cannot see private tables.
@@ -390,7 +391,7 @@ async def test_cancel_all_after_expiry_cancels_orders_and_zero_disarms(sim: SimS
     execs: set[str] = set()
     deadline = time.monotonic() + 2.0
     while (len(canceled) < 2 or len(execs) < 2) and time.monotonic() < deadline:
-        msg = await raw.recv(timeout=2.0)
+        msg = await raw.recv(wait=2.0)
         if is_table("order", "update")(msg):
             for r in msg["data"]:
                 if r.get("ordStatus") == "Canceled":
