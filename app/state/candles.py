@@ -9,6 +9,9 @@ every live tick, so a chart can cache the closed candles and redraw only the liv
 Sources and their precedence for one interval (highest wins):
 - VENUE: a venue bin for this timeframe (BitMEX tradeBin1m/5m/1h/1d), or an aggregate of venue
   bins of a finer timeframe that covers the whole interval (15m from 5m, 4h from 1h, ...).
+  A venue candle whose interval has not ended yet by the store's clock (BitMart pushes the
+  candle in progress) is kept as the live bar instead: later pushes replace it and trades
+  after its receipt keep updating it.
 - PARTIAL: an aggregate of the finer venue bins seen so far for an interval still in progress;
   trades after the covered part keep updating it.
 - TRADES: built from prints (time floored to the interval; a new candle opens AT the price of
@@ -18,7 +21,8 @@ Bars are upserted by open time: a venue snapshot never wipes history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -383,7 +387,16 @@ class CandleStore:
     from the coarsest venue timeframe that divides them (15m from 5m, 4h from 1h); every
     timeframe is also built live from trades."""
 
-    def __init__(self, timeframes: Iterable[str] = TIMEFRAMES) -> None:
+    def __init__(
+        self,
+        timeframes: Iterable[str] = TIMEFRAMES,
+        clock: Callable[[], float] | None = time.time,
+        clock_skew: float = 1.0,
+    ) -> None:
+        self.clock = clock
+        # A bin that ends less than this before the local clock's now still counts as closed,
+        # so a local clock slightly behind the venue's does not turn closed bins into live ones.
+        self.clock_skew = clock_skew
         self._series: dict[str, CandleSeries] = {tf: CandleSeries(tf) for tf in timeframes}
         self._ordered: list[CandleSeries] = sorted(self._series.values(), key=lambda s: s.interval)
         self._venue_fed: set[str] = set()
@@ -442,8 +455,13 @@ class CandleStore:
             return False
         self._venue_fed.add(ev.timeframe)
         changed = False
+        now = self.clock() if self.clock is not None else None
         for bar in ev.bars:
-            if src.set_bar(bar, RANK_VENUE):
+            if now is not None and bar.open_time + src.interval > now + self.clock_skew:
+                ok = src.set_bar(bar, RANK_PARTIAL, cover=max(now, bar.open_time))
+            else:
+                ok = src.set_bar(bar, RANK_VENUE)
+            if ok:
                 changed = True
         for target in self._ordered:
             if self._source_for(target) is not src:

@@ -21,6 +21,7 @@ partial re-sent after the reconnect is de-duplicated by trade id.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -67,8 +68,10 @@ class MarketState:
         errors_maxlen: int = 50,
         liquidations_maxlen: int = 500,
         timeframes: tuple[str, ...] = tuple(TIMEFRAMES),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.venue = venue
+        self.clock = clock
         self.tape_maxlen = tape_maxlen
         self.timeframes = timeframes
         self._books: dict[str, L2Book] = {}
@@ -137,7 +140,7 @@ class MarketState:
         """The candles (all timeframes) of a symbol."""
         store = self._candles.get(symbol)
         if store is None:
-            store = self._candles[symbol] = CandleStore(self.timeframes)
+            store = self._candles[symbol] = CandleStore(self.timeframes, self.clock)
         return store
 
     def volume(self, symbol: str) -> VolumeAtPrice:

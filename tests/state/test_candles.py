@@ -193,3 +193,23 @@ def test_unknown_timeframe_ignored_and_empty_bars() -> None:
     assert not store.apply_bars(bars("weird", (T0, 1.0, 1.0, 1.0, 1.0, 1.0)))
     assert not store.apply_bars(Bars("bitmex", "XBTUSD", "1m", []))
     assert not store.apply_trades(Trades("bitmex", "XBTUSD", []))
+
+
+def test_venue_candle_in_progress_stays_live_and_follows_trades() -> None:
+    now = [T0 + 30.0]
+    store = CandleStore(clock=lambda: now[0])
+    m1 = store.series("1m")
+    store.apply_bars(bars("1m", (T0, 100.0, 101.0, 99.0, 100.5, 10.0)))  # pushed mid-interval
+    assert m1.closed_count == 0
+    assert m1.live_bar() == Bar(T0, 100.0, 101.0, 99.0, 100.5, 10.0)
+    store.apply_trades(trades((T0 + 20.0, 500.0, 1)))  # older than the push: already in it
+    store.apply_trades(trades((T0 + 31.0, 102.0, 2)))
+    assert m1.live_bar() == Bar(T0, 100.0, 102.0, 99.0, 102.0, 12.0)
+    now[0] = T0 + 45.0
+    store.apply_bars(bars("1m", (T0, 100.0, 103.0, 99.0, 103.0, 20.0)))  # the next push replaces
+    assert m1.live_bar() == Bar(T0, 100.0, 103.0, 99.0, 103.0, 20.0)
+    now[0] = T0 + 61.0
+    store.apply_bars(bars("1m", (T0, 100.0, 103.0, 98.0, 99.0, 25.0)))  # final: closed, truth
+    assert m1.live_bar() is None
+    assert m1.bar_at(-1) == Bar(T0, 100.0, 103.0, 98.0, 99.0, 25.0)
+    assert m1.rank_at(T0) == RANK_VENUE
