@@ -181,3 +181,18 @@ def test_keyed_updates_keep_selection(qtmodeltester: Any, store: AccountStore) -
     assert {model.rows()[i.row()].order_id for i in sel.selectedRows()} == {"a"}
     model.set_rows([])
     assert model.rowCount() == 0
+
+
+def test_money_that_rounds_to_zero_has_no_sign_or_colour() -> None:
+    from app.widgets.account.formatting import fmt_countdown, fmt_money
+
+    model = _model("margin")
+    model.set_rows([{"currency": "XBT", "upnl": -1e-9, "realised_pnl": 0.5}])
+    titles = model.column_titles()
+    upnl, realised = titles.index("Unrealised PnL"), titles.index("Realised PnL")
+    assert model.text_rows()[0][upnl] == "0.000000"
+    assert model.data(model.index(0, upnl), Qt.ItemDataRole.ForegroundRole) is None
+    assert model.data(model.index(0, realised), Qt.ItemDataRole.ForegroundRole) is not None
+    assert fmt_money(-0.0345678, "XBT") == "-0.034568"
+    assert fmt_money(None, "XBT") == "\u2013"
+    assert fmt_countdown(59.2) == "1:00" and fmt_countdown(-1) == "0:00"

@@ -7,7 +7,6 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from app.widgets.account.formatting import (
-    as_number,
     first,
     fmt_datetime,
     fmt_leverage,
@@ -15,6 +14,7 @@ from app.widgets.account.formatting import (
     fmt_price,
     fmt_qty,
     fmt_time,
+    shown_sign,
 )
 from app.widgets.account.table_model import Column
 
@@ -26,11 +26,9 @@ def _side_colour(row: Any) -> str | None:
     return "buy" if side == "Buy" else "sell" if side == "Sell" else None
 
 
-def _pnl_colour(value: Any) -> str | None:
-    number = as_number(value)
-    if not number:
-        return None
-    return "buy" if number > 0 else "sell"
+def _pnl_colour(value: Any, currency: str | None) -> str | None:
+    sign = shown_sign(value, currency)
+    return None if sign == 0 else "buy" if sign > 0 else "sell"
 
 
 def _time(row: Any) -> Any:
@@ -169,7 +167,7 @@ def _money_col(title: str, *names: str, pnl: bool = False) -> Column:
         value,
         lambda r: fmt_money(value(r), _currency(r)),
         numeric=True,
-        colour=(lambda r: _pnl_colour(value(r))) if pnl else None,
+        colour=(lambda r: _pnl_colour(value(r), _currency(r))) if pnl else None,
     )
 
 

@@ -56,12 +56,26 @@ def fmt_price(value: Any, decimals: int | None = None) -> str:
     return f"{number:,.{decimals}f}"
 
 
+def money_decimals(currency: str | None) -> int:
+    return MONEY_DECIMALS.get((currency or "").upper(), DEFAULT_MONEY_DECIMALS)
+
+
+def shown_sign(value: Any, currency: str | None) -> int:
+    """Sign of a money value as displayed (a value that rounds to zero has no sign)."""
+    number = as_number(value)
+    if number is None:
+        return 0
+    rounded = round(number, money_decimals(currency))
+    return (rounded > 0) - (rounded < 0)
+
+
 def fmt_money(value: Any, currency: str | None) -> str:
     number = as_number(value)
     if number is None:
         return DASH
-    decimals = MONEY_DECIMALS.get((currency or "").upper(), DEFAULT_MONEY_DECIMALS)
-    return f"{number:,.{decimals}f}"
+    decimals = money_decimals(currency)
+    rounded = round(number, decimals)
+    return f"{(rounded if rounded != 0 else 0.0):,.{decimals}f}"
 
 
 def fmt_leverage(value: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -131,6 +132,8 @@ class AccountPanel(QWidget):
         self.last_problem: AuthProblem | None = None
         self._last_keys: dict[str, str] = {}
         self._seen_execs: set[str] = set()
+        self._last_working: dict[str, Any] = {}
+        self._vanished: dict[str, Any] = {}
         self._seeded_fills = False
         self._dirty = False
         self._last_alarm: str | None = None
@@ -174,7 +177,7 @@ class AccountPanel(QWidget):
         self.wallet_view = _table(self.wallet_model, self.tabs)
         self.tabs.addTab(self.working_view, "Working orders")
         self.tabs.addTab(self.recent_view, "Recent orders")
-        self.tabs.addTab(self.fills_view, "Fills")
+        self.tabs.addTab(self.fills_view, "Executions")
         self.tabs.addTab(self.wallet_view, "Wallet")
         account_page = QWidget(self)
         page = QVBoxLayout(account_page)
@@ -318,6 +321,8 @@ class AccountPanel(QWidget):
         self._last_keys[env] = creds.key
         self.last_problem = None
         self._seen_execs.clear()
+        self._last_working.clear()
+        self._vanished.clear()
         self._seeded_fills = False
         self.login.set_busy(True)
         self.header.setText(f"Logging in to {ENV_LABELS[env]}…")
@@ -541,9 +546,13 @@ class AccountPanel(QWidget):
         self._dirty = False
         store: Any = account.store
         try:
-            self.working_model.set_rows(store.working_orders())
-            self.recent_model.set_rows(store.recent_orders())
+            working = store.working_orders()
             executions = store.executions()
+            self.working_model.set_rows(working)
+            self.recent_model.set_rows(
+                self._recent_with_vanished(store.recent_orders(), executions)
+            )
+            self._last_working = {str(getattr(o, "order_id", "")): o for o in working}
             self.fills_model.set_rows(executions)
             self.margin_model.set_rows(store.margins())
             self._fit_margin_height()
@@ -561,6 +570,39 @@ class AccountPanel(QWidget):
         for item in self.liquidation_watch.check(positions):
             self.alert.emit(item)
         self.refreshed.emit()
+
+    def _recent_with_vanished(self, recent: list[Any], executions: list[Any]) -> list[Any]:
+        """Recent orders plus working orders that vanished from a fresh order snapshot.
+
+        After a reconnect the venue's order partial lists open orders only, so orders cancelled
+        while the connection was down (e.g. by the dead man's switch) would silently disappear.
+        They stay listed with their final status taken from their latest execution row, or
+        "Gone" when the venue sent nothing about them.
+        """
+        present = {str(getattr(o, "order_id", "")) for o in recent}
+        for oid, view in self._last_working.items():
+            if oid in present or oid in self._vanished:
+                continue
+            last = next((e for e in executions if getattr(e, "order_id", None) == oid), None)
+            status = (getattr(last, "ord_status", "") or "Gone") if last is not None else "Gone"
+            text = getattr(last, "text", "") if last is not None else "not in the venue's snapshot"
+            try:
+                self._vanished[oid] = dataclasses.replace(
+                    view,
+                    status=status,
+                    working=False,
+                    leaves=0.0,
+                    text=text,
+                    time=getattr(last, "time", None) or getattr(view, "time", None),
+                )
+            except (TypeError, ValueError):
+                continue
+        extra = [v for oid, v in self._vanished.items() if oid not in present]
+        if not extra:
+            return recent
+        merged = list(recent) + extra
+        merged.sort(key=lambda o: getattr(o, "time", None) or 0.0, reverse=True)
+        return merged
 
     def _fit_margin_height(self) -> None:
         rows = max(1, self.margin_model.rowCount())
