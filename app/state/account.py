@@ -306,21 +306,34 @@ class KeyedTable:
         self.keys = list(default_keys or [])
         self.rows: dict[Key, dict[str, Any]] = {}
         self.scopes: dict[Key, str | None] = {}
+        self.accounts: set[str] = set()  # scopes seen (a handful of accounts at most)
 
     def key_of(self, row: dict[str, Any], scope: str | None) -> Key | None:
         values = tuple(row.get(k) for k in self.keys)
         if all(v is not None for v in values):
-            return (scope, *values)
+            key = (scope, *values)
+            if key in self.rows:
+                return key
+            # The same row known under the other scope form (an unscoped empty partial is
+            # followed by rows that name their account): keep one entry.
+            other = (None, *values) if scope is not None else None
+            if other is not None and other in self.rows:
+                return other
+            if scope is None:
+                for account in self.accounts:
+                    if (account, *values) in self.rows:
+                        return (account, *values)
+            return key
         # A row missing a key field (sparse rows from a venue that omits it): accept it only
         # when exactly one stored row matches every field it does carry.
         match: Key | None = None
-        for key in self.rows:
-            if key[0] != scope:
+        for known in self.rows:
+            if scope is not None and known[0] not in (scope, None):
                 continue
-            if all(v is None or v == kv for v, kv in zip(values, key[1:], strict=False)):
+            if all(v is None or v == kv for v, kv in zip(values, known[1:], strict=False)):
                 if match is not None:
                     return None
-                match = key
+                match = known
         return match
 
     def apply(self, ev: TableRows) -> list[Key]:
@@ -328,7 +341,10 @@ class KeyedTable:
             self.keys = list(ev.keys)
         scope = ev.account
         if ev.action == "partial":
-            for old_key in [k for k in self.rows if k[0] == scope]:
+            # An unscoped partial is the whole table; a scoped one replaces its account's rows
+            # (and rows that never named an account).
+            stale = [k for k in self.rows if scope is None or k[0] in (scope, None)]
+            for old_key in stale:
                 del self.rows[old_key]
                 del self.scopes[old_key]
         touched: list[Key] = []
@@ -347,7 +363,9 @@ class KeyedTable:
             else:
                 old.update(row)
                 self.rows[key] = old
-            self.scopes[key] = scope
+            self.scopes[key] = key[0]
+            if key[0] is not None:
+                self.accounts.add(key[0])
             touched.append(key)
         return touched
 

@@ -250,3 +250,24 @@ def test_sparse_row_missing_a_key_field_matches_the_single_candidate() -> None:
 def test_unknown_table_is_ignored() -> None:
     store = AccountStore()
     assert not store.apply(TableRows("bitmex", "nonsense", "insert", [], [{"a": 1}], 1.0))
+
+
+def test_unscoped_empty_partial_then_scoped_rows_then_empty_repartial() -> None:
+    store = AccountStore()
+    store.apply(order_ev("partial", []))  # no filter, no rows: no account known
+    row = {"orderID": "a", "ordStatus": "New", "leavesQty": 5, "symbol": "X", "account": 7}
+    store.apply(order_ev("insert", [row], account="7"))
+    assert [o.order_id for o in store.working_orders()] == ["a"]
+    # after a reconnect the order was cancelled meanwhile: an empty unscoped partial
+    store.apply(order_ev("partial", []))
+    assert store.working_orders() == [] and store.order_count() == 0
+
+
+def test_same_order_under_both_scope_forms_is_one_entry() -> None:
+    store = AccountStore()
+    row = {"orderID": "a", "ordStatus": "New", "leavesQty": 5, "symbol": "X"}
+    store.apply(order_ev("insert", [row]))
+    store.apply(order_ev("update", [{**row, "leavesQty": 2}], account="7"))
+    store.apply(order_ev("update", [{**row, "leavesQty": 1}]))
+    assert store.order_count() == 1
+    assert store.working_orders()[0].leaves == 1
