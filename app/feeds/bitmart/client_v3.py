@@ -148,7 +148,7 @@ class V3Session:
         """Inflate, parse and forward one frame; queue snapshot requests after a gap."""
         result = self.parser.parse(frame, time.time())
         if self.on_raw is not None and result.text:
-            self.on_raw(now, result.text)
+            self.on_raw(time.time(), result.text)
         for event in result.events:
             if isinstance(event, Resync):
                 self.stats.resyncs += 1

@@ -77,8 +77,10 @@ class MalformedFrameError(ValueError):
 class LegacyParser:
     """Stateful parser: subscription parameters, trade de-duplication, kline buckets."""
 
-    def __init__(self, venue: str = c.VENUE_LEGACY) -> None:
+    def __init__(self, venue: str = c.VENUE_LEGACY, *, accept_all: bool = False) -> None:
+        """`accept_all` adopts every pair a frame names (replaying a recording)."""
         self.venue = venue
+        self.accept_all = accept_all
         self.stats = LegacyParserStats()
         self._params: dict[tuple[str, str], int | None] = {}
         self._unacked: set[tuple[str, str]] = set()
@@ -149,6 +151,8 @@ class LegacyParser:
         if not isinstance(symbol, str) or not symbol:
             raise MalformedFrameError("missing symbol")
         key = (channel, symbol)
+        if key not in self._params and self.accept_all:
+            self._params[key] = _param_of(channel, msg)
         if key not in self._params:
             self.stats.dropped += 1
             return LegacyParsed()
@@ -285,6 +289,13 @@ def _levels(rows: Any, descending: bool) -> list[PriceSize]:
     if len({p for p, _ in exact}) != len(exact):
         raise MalformedFrameError("duplicate price in a book side")
     return [(float(p), float(a)) for p, a in exact]
+
+
+def _param_of(channel: str, msg: dict[str, Any]) -> int | None:
+    """The precision or step a reply echoes."""
+    name = c.LEGACY_F_STEP if channel == c.LEGACY_CH_KLINE else c.LEGACY_F_PRECISION
+    value = msg.get(name)
+    return None if value is None else to_int(value, name)
 
 
 def _topic(channel: str, symbol: str, param: int | None) -> str:
