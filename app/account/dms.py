@@ -128,6 +128,7 @@ class DeadMansSwitch:
         self._confirmed_off = False
         self._confirmed = False
         self._next_due = self._clock()
+        log.info("dead man's switch: arming with a %g s timeout", self._timeout_s)
         self._notify()
 
     def disarm(self) -> None:
@@ -136,6 +137,7 @@ class DeadMansSwitch:
         self._need_off = True
         self._confirmed = False
         self._next_due = self._clock()
+        log.info("dead man's switch: disarming")
         self._notify()
 
     def acknowledge(self) -> None:

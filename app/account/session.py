@@ -103,6 +103,7 @@ class AccountSession:
         if self._tasks:
             return
         loop = asyncio.get_running_loop()
+        log.info("account %s: connecting to %s with key %s…", self.env, self.url, self.key_id[:4])
         self._tasks = [
             loop.create_task(self._run_client(), name=f"account:{self.env}"),
             loop.create_task(self.dms.run(), name=f"dms:{self.env}"),
@@ -129,6 +130,7 @@ class AccountSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._set_phase("closed", self.problem)
+        log.info("account %s: logged out (key %s…)", self.env, self.key_id[:4])
 
     @property
     def running(self) -> bool:
@@ -203,6 +205,10 @@ class AccountSession:
         if phase == self.phase and problem is self.problem and phase != "failed":
             return
         self.phase = phase
+        if problem is not None:
+            log.warning("account %s: %s -> %s", self.env, phase, problem.message())
+        else:
+            log.info("account %s: %s", self.env, phase)
         if self.on_phase is not None:
             self.on_phase(phase, problem)
 
