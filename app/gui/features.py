@@ -1,0 +1,69 @@
+"""The docks every window gets (features add themselves with `window.add_feature_dock`)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.gui.main_window import MainWindow
+
+Area = Qt.DockWidgetArea
+
+
+def install_default_features(window: MainWindow) -> None:
+    """Ladder left, chart in the middle over positions, liquidations and account, tape right."""
+    from app.widgets.account.feature import install_account_dock
+    from app.widgets.chart.widget import ChartWidget
+    from app.widgets.ladder.widget import LadderWidget
+    from app.widgets.liquidations.widget import LiquidationsWidget
+    from app.widgets.positions.widget import PositionsWidget
+    from app.widgets.tape.widget import TapeWidget
+
+    h = Qt.Orientation.Horizontal
+    v = Qt.Orientation.Vertical
+    # One nested dock area: [ladder | chart] over [positions | liquidations | account], and the
+    # tape full height on the right. (Qt only sizes nested docks of one area reliably.)
+    window.add_feature_dock("ladder", LadderWidget(), Area.LeftDockWidgetArea, title="Ladder")
+    window.add_feature_dock(
+        "tape",
+        TapeWidget(),
+        Area.LeftDockWidgetArea,
+        title="Tape",
+        split_of="ladder",
+        orientation=h,
+    )
+    window.add_feature_dock(
+        "positions",
+        PositionsWidget(),
+        Area.LeftDockWidgetArea,
+        title="Positions",
+        split_of="ladder",
+        orientation=v,
+    )
+    window.add_feature_dock(
+        "chart",
+        ChartWidget(),
+        Area.LeftDockWidgetArea,
+        title="Chart",
+        split_of="ladder",
+        orientation=h,
+    )
+    window.add_feature_dock(
+        "liquidations",
+        LiquidationsWidget(),
+        Area.LeftDockWidgetArea,
+        title="Liquidations",
+        split_of="positions",
+        orientation=h,
+    )
+    panel = install_account_dock(window, split_of="liquidations")
+    window.add_shutdown_hook(panel.shutdown)
+    sizes = {
+        "ladder": (470, 640),
+        "chart": (760, 640),
+        "tape": (420, 0),
+        "positions": (720, 250),
+        "liquidations": (480, 0),
+        "account": (400, 0),
+    }
+    for name, (width, height) in sizes.items():
+        window.set_default_size(name, width, height)

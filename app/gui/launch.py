@@ -1,0 +1,41 @@
+"""`depthdesk gui` (the default command): arguments and entry point. No Qt at import time."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the window command."""
+    venue = parser.add_mutually_exclusive_group()
+    venue.add_argument(
+        "--demo", action="store_true", help="start the embedded simulator and connect to it"
+    )
+    venue.add_argument("--testnet", action="store_true", help="connect to BitMEX testnet")
+    venue.add_argument("--url", help="connect to this BitMEX-compatible realtime URL")
+    parser.add_argument("--symbol", help="instrument to show (default: the last one, or XBTUSD)")
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE.png",
+        help="save a picture of the whole window before quitting (use with --quit-after)",
+    )
+    parser.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="S",
+        help="run for S seconds, then quit cleanly (exit status 0)",
+    )
+    parser.add_argument(
+        "--settings",
+        metavar="FILE.ini",
+        help="keep layout and options in this ini file instead of the user's settings",
+    )
+    parser.add_argument("--theme", choices=("dark", "light"), help="colour theme")
+    parser.add_argument("--seed", type=int, default=1, help="simulator seed for --demo")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the window (imports Qt only now)."""
+    from app.gui.runner import run_window
+
+    return run_window(args)

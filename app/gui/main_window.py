@@ -1,0 +1,365 @@
+"""The Depthdesk main window: dock host, venue/symbol selector, View menu, layout persistence."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QToolBar,
+    QWidget,
+)
+
+from app.gui import settings as cfg
+from app.gui import venues
+from app.gui.feature import Persistent, SessionAware, Themed
+from app.gui.session import SessionSpec
+from app.gui.status_bar import StatusBar
+from app.gui.theme import THEME_NAMES, ThemeManager
+
+if TYPE_CHECKING:
+    from app.gui.session import FeedSession
+    from app.gui.theme import Theme
+
+log = logging.getLogger(__name__)
+DockArea = Qt.DockWidgetArea
+DEFAULT_SIZE = (1920, 1040)
+
+
+@dataclass
+class _DockPlan:
+    """Where a dock goes in the default layout."""
+
+    dock: QDockWidget
+    area: Qt.DockWidgetArea
+    split_of: str | None
+    orientation: Qt.Orientation
+    width: int = 0
+    height: int = 0
+
+
+class MainWindow(QMainWindow):
+    """Hosts feature docks; asks for sessions via `session_requested`; never touches sockets."""
+
+    close_requested = Signal()
+    session_requested = Signal(object)  # SessionSpec
+
+    def __init__(self, settings: QSettings, themes: ThemeManager | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Depthdesk")
+        self.settings = settings
+        self.themes = themes or ThemeManager(cfg.read_str(settings, cfg.KEY_THEME, "dark"))
+        self.session: FeedSession | None = None
+        self._docks: dict[str, QDockWidget] = {}
+        self._plans: list[_DockPlan] = []
+        self._known_symbols: list[str] = []
+        self._shutdown_hooks: list[Callable[[], Awaitable[object]]] = []
+        self.setDockNestingEnabled(True)
+        self.setCorner(Qt.Corner.BottomLeftCorner, DockArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.TopLeftCorner, DockArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, DockArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, DockArea.RightDockWidgetArea)
+        self._build_toolbar()
+        self._build_menus()
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.themes.theme_changed.connect(self._on_theme_changed)
+
+    # ---- construction -------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Venue", self)
+        bar.setObjectName("toolbar.venue")
+        bar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        bar.addWidget(QLabel(" Venue "))
+        self.venue_box = QComboBox(bar)
+        self.venue_box.setObjectName("venueBox")
+        for key in venues.SELECTABLE:
+            self.venue_box.addItem(venues.label(key), key)
+        bar.addWidget(self.venue_box)
+        bar.addWidget(QLabel("  Symbol "))
+        self.symbol_box = QComboBox(bar)
+        self.symbol_box.setObjectName("symbolBox")
+        self.symbol_box.setEditable(True)
+        self.symbol_box.setMinimumContentsLength(10)
+        self.symbol_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        bar.addWidget(self.symbol_box)
+        self.testnet_badge = QLabel("TESTNET", bar)
+        self.testnet_badge.setObjectName("testnetBadge")
+        self._badge_action = bar.addWidget(self.testnet_badge)
+        self._badge_action.setVisible(False)
+        self.venue_box.activated.connect(self._on_selector)
+        self.symbol_box.activated.connect(self._on_selector)
+        line_edit = self.symbol_box.lineEdit()
+        if line_edit is not None:
+            line_edit.returnPressed.connect(self._on_selector)
+        self.venue_toolbar = bar
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.view_menu = self.menuBar().addMenu("&View")
+        self._dock_actions_anchor = self.view_menu.addSeparator()
+        theme_menu = self.view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEME_NAMES:
+            action = QAction(name.capitalize(), self, checkable=True)
+            action.setObjectName(f"action.theme.{name}")
+            action.setChecked(name == self.themes.theme.name)
+            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[name] = action
+        self.reset_layout_action = QAction("&Reset layout", self)
+        self.reset_layout_action.setObjectName("action.resetLayout")
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.view_menu.addAction(self.reset_layout_action)
+
+    def add_feature_dock(
+        self,
+        name: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea = DockArea.BottomDockWidgetArea,
+        *,
+        title: str | None = None,
+        split_of: str | None = None,
+        orientation: Qt.Orientation = Qt.Orientation.Horizontal,
+        size: int = 0,
+    ) -> QDockWidget:
+        """Add `widget` as a dock with the stable objectName `dock.<name>`.
+
+        The dock gets a View-menu toggle; in the default layout it goes into `area`, or beside
+        the dock `split_of` (in that dock's area) split along `orientation`; `size` is its
+        default width (left/right `area`) or height (top/bottom `area`), see also
+        `set_default_size`. The widget receives the current session and theme.
+        """
+        if name in self._docks:
+            raise ValueError(f"a dock named {name!r} exists")
+        dock = QDockWidget(title or name.capitalize(), self)
+        dock.setObjectName(f"dock.{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self._docks[name] = dock
+        side = area in (DockArea.LeftDockWidgetArea, DockArea.RightDockWidgetArea)
+        plan = _DockPlan(dock, area, split_of, orientation)
+        if side:
+            plan.width = size
+        else:
+            plan.height = size
+        self._plans.append(plan)
+        self._place(plan)
+        action = dock.toggleViewAction()
+        action.setObjectName(f"action.dock.{name}")
+        self.view_menu.insertAction(self._dock_actions_anchor, action)
+        if isinstance(widget, Themed):
+            widget.apply_theme(self.themes.theme)
+        if isinstance(widget, SessionAware):
+            widget.bind_session(self.session)
+        if isinstance(widget, Persistent):
+            self._restore_feature(name, widget)
+        return dock
+
+    def dock(self, name: str) -> QDockWidget:
+        """The dock named `name` (KeyError when unknown)."""
+        return self._docks[name]
+
+    def dock_names(self) -> list[str]:
+        """Names of all docks in insertion order."""
+        return list(self._docks)
+
+    def feature(self, name: str) -> Any:
+        """The widget inside dock `name`."""
+        return self._docks[name].widget()
+
+    def _place(self, plan: _DockPlan) -> None:
+        plan.dock.setFloating(False)
+        if plan.split_of is not None and plan.split_of in self._docks:
+            first = self._docks[plan.split_of]
+            if self.dockWidgetArea(first) == DockArea.NoDockWidgetArea:
+                self.addDockWidget(plan.area, first)
+            self.splitDockWidget(first, plan.dock, plan.orientation)
+        else:
+            self.addDockWidget(plan.area, plan.dock)
+        plan.dock.show()
+
+    def set_default_size(self, name: str, width: int = 0, height: int = 0) -> None:
+        """Default width and/or height of dock `name` in the default layout."""
+        for plan in self._plans:
+            if plan.dock is self._docks[name]:
+                plan.width = width or plan.width
+                plan.height = height or plan.height
+
+    def _apply_default_sizes(self) -> None:
+        for orient, attr in (
+            (Qt.Orientation.Horizontal, "width"),
+            (Qt.Orientation.Vertical, "height"),
+        ):
+            plans = [p for p in self._plans if getattr(p, attr) and not p.dock.isFloating()]
+            if plans:
+                self.resizeDocks([p.dock for p in plans], [getattr(p, attr) for p in plans], orient)
+
+    # ---- layout persistence ---------------------------------------------------------------
+    def reset_layout(self) -> None:
+        """Put every dock back where the default layout has it, visible and docked."""
+        for plan in self._plans:
+            self.removeDockWidget(plan.dock)
+        for plan in self._plans:
+            self._place(plan)
+        self._apply_default_sizes()
+        QTimer.singleShot(0, self._apply_default_sizes)
+
+    def apply_default_geometry(self) -> None:
+        """Default window size and dock sizes (first start, or no saved layout)."""
+        self.resize(*DEFAULT_SIZE)
+        self._apply_default_sizes()
+        # dock sizes only take once the window has laid itself out
+        QTimer.singleShot(0, self._apply_default_sizes)
+
+    def save_layout(self) -> None:
+        """Write geometry, dock state, theme and each feature's options to the settings."""
+        s = self.settings
+        s.setValue(cfg.KEY_GEOMETRY, self.saveGeometry())
+        s.setValue(cfg.KEY_STATE, self.saveState(cfg.LAYOUT_VERSION))
+        s.setValue(cfg.KEY_LAYOUT_VERSION, cfg.LAYOUT_VERSION)
+        s.setValue(cfg.KEY_THEME, self.themes.theme.name)
+        for name, dock in self._docks.items():
+            widget = dock.widget()
+            if isinstance(widget, Persistent):
+                s.beginGroup(f"{cfg.FEATURE_GROUP}/{name}")
+                widget.save_settings(s)
+                s.endGroup()
+        s.sync()
+
+    def restore_layout(self) -> bool:
+        """Restore geometry and dock state; False (and default geometry) when none is saved."""
+        geometry = self.settings.value(cfg.KEY_GEOMETRY)
+        state = self.settings.value(cfg.KEY_STATE)
+        version = cfg.read_int(self.settings, cfg.KEY_LAYOUT_VERSION, -1)
+        if not isinstance(state, QByteArray) or version != cfg.LAYOUT_VERSION:
+            self.apply_default_geometry()
+            return False
+        if not isinstance(geometry, QByteArray) or not self.restoreGeometry(geometry):
+            self.resize(*DEFAULT_SIZE)
+        if not self.restoreState(state, cfg.LAYOUT_VERSION):
+            self.reset_layout()
+            return False
+        return True
+
+    def _restore_feature(self, name: str, widget: Persistent) -> None:
+        self.settings.beginGroup(f"{cfg.FEATURE_GROUP}/{name}")
+        try:
+            widget.restore_settings(self.settings)
+        finally:
+            self.settings.endGroup()
+
+    # ---- theme ----------------------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        """Switch theme (persisted on the next save)."""
+        self.themes.apply(name)
+        self.settings.setValue(cfg.KEY_THEME, self.themes.theme.name)
+
+    def _on_theme_changed(self, theme: Theme) -> None:
+        for action_name, action in self.theme_actions.items():
+            action.setChecked(action_name == theme.name)
+        for dock in self._docks.values():
+            widget = dock.widget()
+            if isinstance(widget, Themed):
+                widget.apply_theme(theme)
+        self.status.apply_theme(theme)
+
+    # ---- sessions -------------------------------------------------------------------------
+    def bind_session(self, session: FeedSession | None) -> None:
+        """Show `session` in every feature, the status bar and the selector."""
+        if self.session is not None:
+            self.session.bridge.frame.disconnect(self._on_frame)
+        self.session = session
+        for dock in self._docks.values():
+            widget = dock.widget()
+            if isinstance(widget, SessionAware):
+                widget.bind_session(session)
+        self.status.bind_session(session)
+        if session is not None:
+            session.bridge.frame.connect(self._on_frame)
+            self._show_spec(session.spec)
+            self.settings.setValue(cfg.KEY_VENUE, session.spec.venue_key)
+            self.settings.setValue(cfg.KEY_SYMBOL, session.spec.symbol)
+
+    def _show_spec(self, spec: SessionSpec) -> None:
+        index = self.venue_box.findData(spec.venue_key)
+        if index < 0:
+            self.venue_box.addItem(spec.label, spec.venue_key)
+            index = self.venue_box.count() - 1
+        self.venue_box.setCurrentIndex(index)
+        if self.symbol_box.findText(spec.symbol) < 0:
+            self.symbol_box.addItem(spec.symbol)
+        self.symbol_box.setCurrentText(spec.symbol)
+        self._badge_action.setVisible(spec.venue_key == venues.TESTNET)
+        self.setWindowTitle(f"Depthdesk — {spec.label} · {spec.symbol}")
+
+    def _on_frame(self, aspects: Any) -> None:
+        if "instruments" in aspects and self.session is not None:
+            self._refresh_symbols()
+
+    def _refresh_symbols(self) -> None:
+        if self.session is None:
+            return
+        symbols = sorted(self.session.state.instruments.symbols())
+        if symbols == self._known_symbols:
+            return
+        self._known_symbols = symbols
+        current = self.symbol_box.currentText()
+        self.symbol_box.blockSignals(True)
+        self.symbol_box.clear()
+        self.symbol_box.addItems(symbols)
+        if current and current not in symbols:
+            self.symbol_box.addItem(current)
+        self.symbol_box.setCurrentText(current)
+        self.symbol_box.blockSignals(False)
+
+    def _on_selector(self, *_args: object) -> None:
+        key = self.venue_box.currentData()
+        symbol = self.symbol_box.currentText().strip().upper()
+        if not isinstance(key, str) or not symbol:
+            return
+        current = self.session.spec if self.session is not None else None
+        if current is not None and current.venue_key == key and current.symbol == symbol:
+            return
+        url = current.url if current is not None and current.venue_key == key else None
+        self.session_requested.emit(SessionSpec(key, symbol, url))
+
+    # ---- closing --------------------------------------------------------------------------
+    def add_shutdown_hook(self, hook: Callable[[], Awaitable[object]]) -> None:
+        """Await `hook()` on quit, before the feeds close (e.g. disarm a dead man's switch)."""
+        self._shutdown_hooks.append(hook)
+
+    async def run_shutdown_hooks(self) -> None:
+        """Await every shutdown hook once; a failing hook never blocks quitting."""
+        hooks, self._shutdown_hooks = self._shutdown_hooks, []
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("shutdown hook failed")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Ask the application to shut down (feeds close first), then accept."""
+        self.close_requested.emit()
+        event.accept()

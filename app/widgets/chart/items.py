@@ -1,0 +1,236 @@
+"""pyqtgraph items for candles and volume bars, built as QPainterPaths from numpy arrays.
+
+`CandlesItem` draws many candles from pre-built paths; the closed candles use one item with
+`DeviceCoordinateCache` (rebuilt only when a bar closes, on back-fill or on a level-of-detail
+change) and the live candle another, tiny item redrawn per tick. Pens are cosmetic, width 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+BODY_FRACTION = 0.7
+LOD_MAX_BARS = 3000
+
+
+def resample(
+    t: np.ndarray,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    v: np.ndarray,
+    factor: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge every `factor` bars: first open, max high, min low, last close, summed volume."""
+    if factor <= 1 or len(t) == 0:
+        return t, o, h, lo, c, v
+    n = len(t)
+    starts = np.arange(0, n, factor)
+    ends = np.minimum(starts + factor, n) - 1
+    return (
+        t[starts],
+        o[starts],
+        np.maximum.reduceat(h, starts),
+        np.minimum.reduceat(lo, starts),
+        c[ends],
+        np.add.reduceat(v, starts),
+    )
+
+
+def _rect_path(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> QPainterPath:
+    """One path of closed rectangles (x0..x1 by y0..y1), built without a Python loop."""
+    n = len(x0)
+    if n == 0:
+        return QPainterPath()
+    xs = np.column_stack([x0, x1, x1, x0, x0]).ravel()
+    ys = np.column_stack([y0, y0, y1, y1, y0]).ravel()
+    connect = np.ones(5 * n, dtype=np.int32)
+    connect[4::5] = 0
+    path: QPainterPath = pg.arrayToQPath(xs, ys, connect=connect)
+    return path
+
+
+def _segment_path(x: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> QPainterPath:
+    """One path of vertical segments (wicks)."""
+    if len(x) == 0:
+        return QPainterPath()
+    xs = np.repeat(x, 2)
+    ys = np.column_stack([y0, y1]).ravel()
+    path: QPainterPath = pg.arrayToQPath(xs, ys, connect="pairs")
+    return path
+
+
+class CandlesItem(pg.GraphicsObject):
+    """Candlesticks from arrays; x is the open time in seconds, `width` the bar interval."""
+
+    def __init__(self, cached: bool = True) -> None:
+        super().__init__()
+        self._paths: list[tuple[QPainterPath, QPen, QBrush | None]] = []
+        self._rect = QRectF()
+        self._up = QColor("#26c281")
+        self._down = QColor("#ef5350")
+        self.count = 0
+        self.builds = 0
+        if cached:
+            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_colours(self, up: QColor, down: QColor) -> None:
+        """Up/down colours (the next set_data uses them)."""
+        self._up, self._down = QColor(up), QColor(down)
+
+    def clear(self) -> None:
+        """Draw nothing."""
+        self.prepareGeometryChange()
+        self._paths = []
+        self.count = 0
+        self._rect = QRectF()
+        self.update()
+
+    def set_data(
+        self,
+        t: np.ndarray,
+        o: np.ndarray,
+        h: np.ndarray,
+        lo: np.ndarray,
+        c: np.ndarray,
+        width: float,
+    ) -> None:
+        """Rebuild the paths for these candles."""
+        self.prepareGeometryChange()
+        self.builds += 1
+        self.count = len(t)
+        self._paths = []
+        if len(t) == 0:
+            self._rect = QRectF()
+            self.update()
+            return
+        half = width * BODY_FRACTION / 2
+        mid = t + width / 2
+        up = c >= o
+        for mask, colour in ((up, self._up), (~up, self._down)):
+            if not mask.any():
+                continue
+            pen = pg.mkPen(colour, width=1)
+            pen.setCosmetic(True)
+            wicks = _segment_path(mid[mask], lo[mask], h[mask])
+            top = np.maximum(o[mask], c[mask])
+            bottom = np.minimum(o[mask], c[mask])
+            bodies = _rect_path(mid[mask] - half, mid[mask] + half, bottom, top)
+            self._paths.append((wicks, pen, None))
+            self._paths.append((bodies, pen, QBrush(colour)))
+        y_low, y_high = float(np.min(lo)), float(np.max(h))
+        if not (math.isfinite(y_low) and math.isfinite(y_high)):
+            y_low, y_high = 0.0, 1.0
+        self._rect = QRectF(
+            float(t[0]), y_low, float(t[-1] + width - t[0]), max(y_high - y_low, 1e-9)
+        )
+        self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        for path, pen, brush in self._paths:
+            painter.setPen(pen)
+            if brush is not None:
+                painter.fillPath(path, brush)
+            painter.drawPath(path)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
+
+class VolumeItem(pg.GraphicsObject):
+    """Volume bars coloured by candle direction."""
+
+    def __init__(self, cached: bool = True) -> None:
+        super().__init__()
+        self._paths: list[tuple[QPainterPath, QBrush]] = []
+        self._rect = QRectF()
+        self._up = QColor("#1d6b4b")
+        self._down = QColor("#7a2b2c")
+        if cached:
+            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_colours(self, up: QColor, down: QColor) -> None:
+        """Up/down colours (the next set_data uses them)."""
+        self._up, self._down = QColor(up), QColor(down)
+
+    def clear(self) -> None:
+        """Draw nothing."""
+        self.prepareGeometryChange()
+        self._paths = []
+        self._rect = QRectF()
+        self.update()
+
+    def set_data(
+        self, t: np.ndarray, o: np.ndarray, c: np.ndarray, v: np.ndarray, width: float
+    ) -> None:
+        """Rebuild the bars."""
+        self.prepareGeometryChange()
+        self._paths = []
+        if len(t) == 0:
+            self._rect = QRectF()
+            self.update()
+            return
+        half = width * BODY_FRACTION / 2
+        mid = t + width / 2
+        up = c >= o
+        zeros = np.zeros(len(t))
+        for mask, colour in ((up, self._up), (~up, self._down)):
+            if mask.any():
+                path = _rect_path(mid[mask] - half, mid[mask] + half, zeros[mask], v[mask])
+                self._paths.append((path, QBrush(colour)))
+        top = float(np.max(v)) if len(v) else 1.0
+        self._rect = QRectF(float(t[0]), 0.0, float(t[-1] + width - t[0]), max(top, 1e-9))
+        self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setPen(QPen(QColor(0, 0, 0, 0)))
+        for path, brush in self._paths:
+            painter.fillPath(path, brush)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
+
+class PriceAxis(pg.AxisItem):
+    """Right-hand price axis with thousands separators and the instrument's decimals."""
+
+    def __init__(self, orientation: str = "right") -> None:
+        super().__init__(orientation)
+        self.decimals: int | None = None
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if self.decimals is None:
+            decimals = max(0, -math.floor(math.log10(spacing))) if spacing > 0 else 2
+        else:
+            decimals = min(self.decimals, max(0, -math.floor(math.log10(spacing)) + 1))
+        return [f"{v * scale:,.{decimals}f}" for v in values]
+
+
+class VolumeAxis(pg.AxisItem):
+    """Volume axis with compact labels (250K, 1.2M)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        out = []
+        for v in values:
+            v *= scale
+            mag = abs(v)
+            if mag >= 1e9:
+                out.append(f"{v / 1e9:.1f}B")
+            elif mag >= 1e6:
+                out.append(f"{v / 1e6:.1f}M")
+            elif mag >= 1e3:
+                out.append(f"{v / 1e3:.0f}K")
+            else:
+                out.append(f"{v:g}")
+        return out

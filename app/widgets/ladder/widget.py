@@ -1,0 +1,287 @@
+"""Depth ladder dock: fixed price rows, centring modes, grouping, traded volume, flashes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.bridge import HEALTH_ASPECT
+from app.feeds.events import Side
+from app.gui import settings as cfg
+from app.gui.theme import Theme, monospace_font
+from app.widgets.glyphs import TIMES
+from app.widgets.ladder.delegate import LadderDelegate
+from app.widgets.ladder.model import GROUPINGS, MODE_CENTRE, MODE_EDGE, MODE_FIXED, LadderModel
+
+if TYPE_CHECKING:
+    from app.gui.session import FeedSession
+
+ANIMATION_MS = 33
+WHEEL_ROWS = 3
+_MODE_LABELS = (
+    (MODE_FIXED, "Fixed"),
+    (MODE_EDGE, "Re-centre at edge"),
+    (MODE_CENTRE, "Always centred"),
+)
+
+
+class LadderView(QTableView):
+    """The ladder's table: wheel scrolls prices, Space/double-click re-centre, rows fill height."""
+
+    recentre_requested = Signal()
+    scroll_requested = Signal(int)
+    rows_fit = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ladderView")
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.verticalHeader().hide()
+        font = monospace_font()
+        self.setFont(font)
+        row_height = self.fontMetrics().height() + 4
+        vh = self.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setMinimumSectionSize(row_height)
+        vh.setDefaultSectionSize(row_height)
+        hh = self.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        hh.setHighlightSections(False)
+        hh.setMinimumSectionSize(40)
+
+    def row_height(self) -> int:
+        """Height of one price row in pixels."""
+        return self.verticalHeader().defaultSectionSize()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() // 120
+        if steps:
+            self.scroll_requested.emit(int(steps) * WHEEL_ROWS)
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Space, Qt.Key.Key_Home):
+            self.recentre_requested.emit()
+        elif key == Qt.Key.Key_PageUp:
+            self.scroll_requested.emit(max(1, self.height() // self.row_height() // 2))
+        elif key == Qt.Key.Key_PageDown:
+            self.scroll_requested.emit(-max(1, self.height() // self.row_height() // 2))
+        elif key == Qt.Key.Key_Up:
+            self.scroll_requested.emit(1)
+        elif key == Qt.Key.Key_Down:
+            self.scroll_requested.emit(-1)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.recentre_requested.emit()
+        event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.rows_fit.emit(max(1, self.viewport().height() // self.row_height()))
+
+
+class LadderWidget(QWidget):
+    """The ladder feature (dock content)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ladderWidget")
+        self.model = LadderModel()
+        self.session: FeedSession | None = None
+        self._symbol = ""
+
+        self.mode_box = QComboBox(self)
+        self.mode_box.setObjectName("ladderMode")
+        for mode, label in _MODE_LABELS:
+            self.mode_box.addItem(label, mode)
+        self.mode_box.setCurrentIndex(self.mode_box.findData(self.model.mode))
+        self.group_box = QComboBox(self)
+        self.group_box.setObjectName("ladderGrouping")
+        for k in GROUPINGS:
+            self.group_box.addItem(f"{TIMES}{k}", k)
+        self.centre_button = QPushButton("Centre", self)
+        self.centre_button.setToolTip("Re-centre on the inside market (Space, double-click)")
+        self.reset_volume_button = QPushButton("Reset vol", self)
+        self.reset_volume_button.setToolTip("Reset the traded volume at price (Sold / Bought)")
+        self.info = QLabel(self)
+        self.info.setObjectName("ladderInfo")
+        self.banner = QLabel(self)
+        self.banner.setObjectName("staleBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(4, 2, 4, 2)
+        controls.addWidget(self.mode_box)
+        controls.addWidget(QLabel("Group"))
+        controls.addWidget(self.group_box)
+        controls.addWidget(self.centre_button)
+        controls.addWidget(self.reset_volume_button)
+        controls.addStretch(1)
+        controls.addWidget(self.info)
+
+        self.view = LadderView(self)
+        self.view.setModel(self.model)
+        self.delegate = LadderDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(controls)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.view, 1)
+
+        self._anim = QTimer(self)
+        self._anim.setInterval(ANIMATION_MS)
+        self._anim.timeout.connect(self._animate)
+
+        self.mode_box.currentIndexChanged.connect(self._on_mode)
+        self.group_box.currentIndexChanged.connect(self._on_grouping)
+        self.centre_button.clicked.connect(self.recentre)
+        self.reset_volume_button.clicked.connect(self.reset_volume)
+        self.view.recentre_requested.connect(self.recentre)
+        self.view.scroll_requested.connect(self.model.scroll_rows)
+        self.view.rows_fit.connect(self.model.set_row_count)
+
+    # ---- feature protocol ------------------------------------------------------------
+    def bind_session(self, session: FeedSession | None) -> None:
+        """Follow the session's book of its symbol."""
+        if self.session is not None:
+            self.session.bridge.frame.disconnect(self._on_frame)
+        self.session = session
+        if session is None:
+            self._symbol = ""
+            self.model.set_source(None, "")
+            self.model.set_orders_source(None)
+            self._update_banner()
+            return
+        symbol = session.symbol
+        self._symbol = symbol
+        session.bridge.frame.connect(self._on_frame)
+        state = session.state
+
+        def tick_hint() -> float | None:
+            return state.instruments.tick_size(symbol)
+
+        def working_orders(sym: str) -> list[tuple[Side, float, float]]:
+            out: list[tuple[Side, float, float]] = []
+            for price, (buy, sell) in state.account.working_by_price(sym).items():
+                if buy:
+                    out.append(("Buy", price, buy))
+                if sell:
+                    out.append(("Sell", price, sell))
+            return out
+
+        self.model.set_source(
+            state.book(symbol), symbol, state.volume(symbol), state.tape(symbol), tick_hint
+        )
+        self.model.set_orders_source(working_orders)
+        self._update_banner()
+        self._update_info()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Repaint with the theme's colours."""
+        self.model.apply_theme(theme)
+        self.delegate.apply_theme(theme)
+        self.view.viewport().update()
+
+    def save_settings(self, settings: QSettings) -> None:
+        """Persist mode and grouping."""
+        settings.setValue("mode", self.model.mode)
+        settings.setValue("grouping", self.model.grouping)
+
+    def restore_settings(self, settings: QSettings) -> None:
+        """Restore mode and grouping."""
+        mode = cfg.read_str(settings, "mode", self.model.mode)
+        index = self.mode_box.findData(mode)
+        if index >= 0:
+            self.mode_box.setCurrentIndex(index)
+        k = cfg.read_int(settings, "grouping", 1)
+        index = self.group_box.findData(k)
+        if index >= 0:
+            self.group_box.setCurrentIndex(index)
+
+    # ---- actions ---------------------------------------------------------------------
+    def recentre(self) -> None:
+        """Centre the ladder on the inside market."""
+        self.model.recentre()
+
+    def reset_volume(self) -> None:
+        """Reset the traded volume at price."""
+        if self.session is not None:
+            self.session.state.volume(self._symbol).reset()
+            self.model.refresh()
+
+    def _on_mode(self, _index: int) -> None:
+        mode = self.mode_box.currentData()
+        if isinstance(mode, str):
+            self.model.set_mode(mode)
+
+    def _on_grouping(self, _index: int) -> None:
+        k = self.group_box.currentData()
+        if isinstance(k, int):
+            self.model.set_grouping(k)
+            self._update_info()
+
+    def _on_frame(self, aspects: Any) -> None:
+        sym = self._symbol
+        if HEALTH_ASPECT in aspects or "status" in aspects:
+            self._update_banner()
+        watched = (f"book:{sym}", f"trades:{sym}", "instruments", "account")
+        if any(a in aspects for a in watched):
+            if f"book:{sym}" in aspects:
+                self._update_banner()
+            self.model.refresh()
+            self._update_info()
+            if self.model.animating() and not self._anim.isActive():
+                self._anim.start()
+
+    def _animate(self) -> None:
+        self.model.refresh()
+        if not self.model.animating():
+            self._anim.stop()
+
+    def _update_banner(self) -> None:
+        text = ""
+        if self.session is not None:
+            text = self.session.bridge.books.banner(self._symbol)
+            book = self.session.state.book(self._symbol)
+            if not text and book.stale:
+                text = f"{self._symbol} book resyncing: waiting for a fresh snapshot"
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _update_info(self) -> None:
+        step = self.model.step
+        if step is None or self.session is None:
+            self.info.setText("")
+            return
+        book = self.session.state.book(self._symbol)
+        spread = book.spread()
+        spread_text = "" if spread is None else f"  spread {spread:g}"
+        self.info.setText(f"{self._symbol}  row {step:g}{spread_text}")

@@ -1,0 +1,113 @@
+"""Liquidations dock: liquidation orders as they arrive, with a minimum-value filter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui import settings as cfg
+from app.gui.theme import Theme
+from app.widgets.liquidations.model import LiquidationsModel
+from app.widgets.table import make_table_view
+
+if TYPE_CHECKING:
+    from app.gui.session import FeedSession
+
+MAX_ROWS = 300
+
+
+class LiquidationsWidget(QWidget):
+    """The liquidations feature (dock content)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("liquidationsWidget")
+        self.model = LiquidationsModel()
+        self.session: FeedSession | None = None
+        self._shown_version = -1
+        self.min_value = QDoubleSpinBox(self)
+        self.min_value.setObjectName("liquidationsMinValue")
+        self.min_value.setDecimals(0)
+        self.min_value.setRange(0, 1e12)
+        self.min_value.setGroupSeparatorShown(True)
+        self.min_value.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+        self.min_value.setKeyboardTracking(False)
+        self.min_value.setToolTip("Hide liquidations worth less than this")
+        self.min_value.setMaximumWidth(90)
+        self.this_symbol = QCheckBox("This symbol only", self)
+        self.this_symbol.setObjectName("liquidationsThisSymbol")
+        self.count = QLabel(self)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(4, 2, 4, 2)
+        controls.addWidget(QLabel("Min value"))
+        controls.addWidget(self.min_value)
+        controls.addWidget(self.this_symbol)
+        controls.addStretch(1)
+        controls.addWidget(self.count)
+        self.view = make_table_view(
+            self.model, self, "liquidationsView", widths={0: "00:00:00.000", 1: "XBTUSDTZ00"}
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(controls)
+        layout.addWidget(self.view, 1)
+        self.min_value.valueChanged.connect(self._force_refresh)
+        self.this_symbol.toggled.connect(self._force_refresh)
+
+    def bind_session(self, session: FeedSession | None) -> None:
+        """Follow the session's liquidation store."""
+        if self.session is not None:
+            self.session.bridge.frame.disconnect(self._on_frame)
+        self.session = session
+        if session is not None:
+            session.bridge.frame.connect(self._on_frame)
+        self._force_refresh()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Repaint with the theme's colours."""
+        self.model.apply_theme(theme)
+
+    def save_settings(self, settings: QSettings) -> None:
+        """Persist the filters."""
+        settings.setValue("min_value", self.min_value.value())
+        settings.setValue("this_symbol", self.this_symbol.isChecked())
+
+    def restore_settings(self, settings: QSettings) -> None:
+        """Restore the filters."""
+        self.min_value.setValue(cfg.read_float(settings, "min_value", 0.0))
+        self.this_symbol.setChecked(cfg.read_bool(settings, "this_symbol", False))
+
+    def _on_frame(self, aspects: Any) -> None:
+        if "liquidations" in aspects:
+            self.refresh()
+
+    def _force_refresh(self, *_args: object) -> None:
+        self._shown_version = -1
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Pull rows from the liquidation store."""
+        session = self.session
+        if session is None:
+            self.model.refresh([])
+            self.count.setText("")
+            return
+        store = session.state.liquidations
+        if store.version == self._shown_version:
+            return
+        self._shown_version = store.version
+        symbol = session.symbol if self.this_symbol.isChecked() else None
+        rows = store.rows(min_notional=self.min_value.value(), symbol=symbol)[:MAX_ROWS]
+        self.model.refresh(rows)
+        active = len(store.active())
+        self.count.setText(f"{len(store)} seen · {active} resting ")

@@ -1,0 +1,89 @@
+"""Positions model: one row per open position (PositionView from the AccountStore)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.widgets.format import fmt_money, fmt_pct, fmt_price, fmt_signed, fmt_size
+from app.widgets.glyphs import TIMES
+from app.widgets.table import LEFT, Cell, RowTableModel
+
+DIST_ALERT_PCT = 5.0
+DIST_WARN_PCT = 20.0
+MONEY_DECIMALS = 4
+
+
+def distance_band(dist_pct: float | None) -> str | None:
+    """Theme colour of the distance-to-liquidation cell: alert < 5%, warn < 20%, else none."""
+    if dist_pct is None:
+        return None
+    if dist_pct < DIST_ALERT_PCT:
+        return "alert"
+    if dist_pct < DIST_WARN_PCT:
+        return "warn"
+    return None
+
+
+def _sign_colour(value: float | None) -> str | None:
+    if value is None or value == 0:
+        return None
+    return "buy" if value > 0 else "sell"
+
+
+def _price_decimals(price: float | None) -> int:
+    if price is None:
+        return 2
+    mag = abs(price)
+    return 1 if mag >= 1000 else 2 if mag >= 10 else 4
+
+
+class PositionsModel(RowTableModel):
+    """Symbol, side/qty, value, entry, mark, liq, distance, uPnL (ROE%), margin/lev, realised."""
+
+    HEADERS = (
+        "Symbol",
+        "Side / Qty",
+        "Value",
+        "Entry",
+        "Mark",
+        "Liq. price",
+        "Dist. to liq",
+        "uPnL (ROE%)",
+        "Margin / Lev",
+        "Realised PnL",
+    )
+
+    def cells(self, item: Any) -> list[Cell]:
+        p = item
+        side_colour = "buy" if p.side == "Long" else "sell" if p.side == "Short" else None
+        cur = p.currency
+        dec = _price_decimals(p.mark or p.entry)
+        band = distance_band(p.dist_to_liq_pct)
+        upnl = "" if p.upnl is None else f"{fmt_signed(p.upnl, MONEY_DECIMALS)} {cur}"
+        if p.roe_pct is not None:
+            upnl += f" ({fmt_pct(p.roe_pct, 1, signed=True)})"
+        margin = "" if p.margin is None else f"{fmt_money(p.margin, MONEY_DECIMALS)} {cur}"
+        if p.leverage:
+            margin += f" / {p.leverage:g}{TIMES}"
+        elif p.cross_margin:
+            margin += " / cross"
+        realised = (
+            "" if p.realised_pnl is None else f"{fmt_signed(p.realised_pnl, MONEY_DECIMALS)} {cur}"
+        )
+        return [
+            Cell(p.symbol, align=LEFT, bold=True),
+            Cell(f"{p.side} {fmt_size(abs(p.qty), blank_zero=False)}", fg=side_colour),
+            Cell("" if p.value is None else f"{fmt_money(p.value, MONEY_DECIMALS)} {cur}"),
+            Cell(fmt_price(p.entry, dec)),
+            Cell(fmt_price(p.mark, dec)),
+            Cell(fmt_price(p.liq, dec), fg="warn" if p.liq else None),
+            Cell(
+                fmt_pct(p.dist_to_liq_pct, 1),
+                fg=band or "ok",
+                bold=band is not None,
+                tooltip="|mark - liquidation| / mark",
+            ),
+            Cell(upnl, fg=_sign_colour(p.upnl)),
+            Cell(margin),
+            Cell(realised, fg=_sign_colour(p.realised_pnl)),
+        ]

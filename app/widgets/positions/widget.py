@@ -1,0 +1,66 @@
+"""Positions dock: open positions of the session's account (demo account in --demo)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.gui.theme import Theme
+from app.widgets.positions.model import PositionsModel
+from app.widgets.table import make_table_view
+
+if TYPE_CHECKING:
+    from app.gui.session import FeedSession
+
+
+class PositionsWidget(QWidget):
+    """The positions feature (dock content)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("positionsWidget")
+        self.model = PositionsModel()
+        self.session: FeedSession | None = None
+        self.view = make_table_view(self.model, self, "positionsView", fit_contents=True)
+        self.note = QLabel(self)
+        self.note.setObjectName("positionsNote")
+        self.note.setContentsMargins(6, 2, 6, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.note)
+
+    def bind_session(self, session: FeedSession | None) -> None:
+        """Follow the session's account store."""
+        if self.session is not None:
+            self.session.bridge.frame.disconnect(self._on_frame)
+        self.session = session
+        if session is not None:
+            session.bridge.frame.connect(self._on_frame)
+        self.refresh()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Repaint with the theme's colours."""
+        self.model.apply_theme(theme)
+
+    def _on_frame(self, aspects: Any) -> None:
+        if "account" in aspects:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Pull open positions from the account store."""
+        session = self.session
+        if session is None:
+            self.model.refresh([])
+            self.note.setText("")
+            return
+        positions = session.state.account.positions()
+        self.model.refresh(positions)
+        if not session.has_account:
+            self.note.setText(" No account connected: positions need API credentials.")
+        elif not positions:
+            self.note.setText(" No open positions.")
+        else:
+            self.note.setText("")

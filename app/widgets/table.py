@@ -1,0 +1,181 @@
+"""A read-only table model over a list of row objects, with per-frame pre-formatted cells.
+
+Subclasses declare `HEADERS` and implement `cells(row) -> list[Cell]`. `refresh(rows)` formats
+once, then tells the view with row inserts/removes at the end and one range `dataChanged`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from app.gui.theme import Theme, current_theme, monospace_font
+
+Index = QModelIndex | QPersistentModelIndex
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+@dataclass(slots=True, frozen=True)
+class Cell:
+    """One formatted cell: text plus optional colour names from the theme."""
+
+    text: str
+    fg: str | None = None  # theme attribute, e.g. "buy"
+    bg: str | None = None
+    align: int = RIGHT
+    tooltip: str | None = None
+    bold: bool = False
+
+
+class RowTableModel(QAbstractTableModel):
+    """Base model: formatted cells per row, brushes cached per theme."""
+
+    HEADERS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: list[Any] = []
+        self._cells: list[list[Cell]] = []
+        self._brushes: dict[str, QBrush] = {}
+        self._theme = current_theme()
+        self._font = monospace_font()
+        self._bold = QFont(self._font)
+        self._bold.setBold(True)
+
+    def cells(self, item: Any) -> list[Cell]:
+        """The formatted cells of one row (override)."""
+        raise NotImplementedError
+
+    def items(self) -> list[Any]:
+        """The row objects shown."""
+        return list(self._items)
+
+    def cell(self, row: int, column: int) -> Cell:
+        """The formatted cell at (row, column)."""
+        return self._cells[row][column]
+
+    def apply_theme(self, theme: Theme) -> None:
+        """New colours; repaint everything."""
+        self._theme = theme
+        self._brushes.clear()
+        self._emit_changed(0, len(self._items) - 1)
+
+    def refresh(self, items: Sequence[Any]) -> None:
+        """Show `items` (in order)."""
+        new_cells = [self.cells(item) for item in items]
+        old_n, new_n = len(self._items), len(items)
+        if new_n > old_n:
+            self.beginInsertRows(QModelIndex(), old_n, new_n - 1)
+            self._items = list(items)
+            self._cells = new_cells
+            self.endInsertRows()
+        elif new_n < old_n:
+            self.beginRemoveRows(QModelIndex(), new_n, old_n - 1)
+            self._items = list(items)
+            self._cells = new_cells
+            self.endRemoveRows()
+        else:
+            changed = new_cells != self._cells
+            self._items = list(items)
+            self._cells = new_cells
+            if not changed:
+                return
+        self._emit_changed(0, min(old_n, new_n) - 1)
+
+    def _emit_changed(self, first: int, last: int) -> None:
+        if last >= first >= 0:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.HEADERS) - 1))
+
+    def _brush(self, name: str) -> QBrush:
+        brush = self._brushes.get(name)
+        if brush is None:
+            brush = self._brushes[name] = QBrush(self._theme.qcolor(name))
+        return brush
+
+    # ---- Qt model interface ----------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.HEADERS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return LEFT if section == 0 else RIGHT
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if not (0 <= r < len(self._cells)) or not (0 <= c < len(self.HEADERS)):
+            return None
+        cell = self._cells[r][c]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell.text
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return cell.align
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._brush(cell.fg) if cell.fg else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._brush(cell.bg) if cell.bg else None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if cell.bold else self._font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return cell.tooltip
+        return None
+
+
+def make_table_view(
+    model: QAbstractTableModel,
+    parent: QWidget,
+    name: str,
+    widths: dict[int, str] | None = None,
+    fit_contents: bool = False,
+) -> QTableView:
+    """A read-only, row-selecting, compact table view for a RowTableModel.
+
+    `widths` fixes columns to the width of a sample text (the rest stretch); `fit_contents`
+    sizes every column to its contents (for small tables such as positions).
+    """
+    view = QTableView(parent)
+    view.setObjectName(name)
+    view.setModel(model)
+    view.setFont(monospace_font())
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setAlternatingRowColors(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    vh = view.verticalHeader()
+    vh.hide()
+    vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vh.setDefaultSectionSize(view.fontMetrics().height() + 4)
+    hh = view.horizontalHeader()
+    hh.setHighlightSections(False)
+    if fit_contents:
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setStretchLastSection(True)
+        return view
+    hh.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    metrics = view.fontMetrics()
+    for column, sample in (widths or {}).items():
+        hh.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        hh.resizeSection(column, metrics.horizontalAdvance(sample) + 12)
+    return view

@@ -1,0 +1,194 @@
+"""Trade tape dock: prints newest first, min-size filter, notional highlight tiers, pause."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui import settings as cfg
+from app.gui.theme import Theme, monospace_font
+from app.widgets.tape.model import DEFAULT_TIERS, TapeModel
+
+if TYPE_CHECKING:
+    from app.gui.session import FeedSession
+
+MAX_ROWS = 500
+
+
+def _spin(maximum: float, value: float, tooltip: str, parent: QWidget) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(parent)
+    box.setDecimals(0)
+    box.setRange(0, maximum)
+    box.setGroupSeparatorShown(True)
+    box.setValue(value)
+    box.setToolTip(tooltip)
+    box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+    box.setKeyboardTracking(False)
+    return box
+
+
+class TapeWidget(QWidget):
+    """The tape feature (dock content)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tapeWidget")
+        self.model = TapeModel()
+        self.session: FeedSession | None = None
+        self._symbol = ""
+        self._shown_version = -1
+
+        self.min_size = _spin(1e12, 0, "Hide prints smaller than this size", self)
+        self.min_size.setObjectName("tapeMinSize")
+        self.tier_boxes = [
+            _spin(1e12, v, f"Highlight tier {i + 1}: value at least", self)
+            for i, v in enumerate(DEFAULT_TIERS)
+        ]
+        self.pause_button = QPushButton("Pause", self)
+        self.pause_button.setCheckable(True)
+        self.pause_button.setObjectName("tapePause")
+        self.status = QLabel(self)
+        self.status.setObjectName("tapeStatus")
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(4, 2, 4, 2)
+        controls.addWidget(QLabel("Min"))
+        controls.addWidget(self.min_size)
+        controls.addWidget(QLabel("Tiers"))
+        for box in self.tier_boxes:
+            box.setMaximumWidth(80)
+            controls.addWidget(box)
+        controls.addWidget(self.pause_button)
+        self.min_size.setMaximumWidth(70)
+
+        self.view = QTableView(self)
+        self.view.setObjectName("tapeView")
+        self.view.setModel(self.model)
+        self.view.setFont(monospace_font())
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.verticalHeader().hide()
+        vh = self.view.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.view.fontMetrics().height() + 3)
+        hh = self.view.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        hh.resizeSection(0, self.view.fontMetrics().horizontalAdvance("00:00:00.000") + 12)
+        hh.setHighlightSections(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(controls)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status)
+
+        self.min_size.valueChanged.connect(self._force_refresh)
+        for box in self.tier_boxes:
+            box.valueChanged.connect(self._on_tiers)
+        self.pause_button.toggled.connect(self._on_pause)
+
+    # ---- feature protocol ------------------------------------------------------------
+    def bind_session(self, session: FeedSession | None) -> None:
+        """Follow the tape of the session's symbol."""
+        if self.session is not None:
+            self.session.bridge.frame.disconnect(self._on_frame)
+        self.session = session
+        self._symbol = session.symbol if session is not None else ""
+        self._shown_version = -1
+        if session is not None:
+            session.bridge.frame.connect(self._on_frame)
+        self.refresh()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Repaint with the theme's colours."""
+        self.model.apply_theme(theme)
+
+    def save_settings(self, settings: QSettings) -> None:
+        """Persist the filter and tiers."""
+        settings.setValue("min_size", self.min_size.value())
+        settings.setValue("tiers", ",".join(str(b.value()) for b in self.tier_boxes))
+
+    def restore_settings(self, settings: QSettings) -> None:
+        """Restore the filter and tiers."""
+        self.min_size.setValue(cfg.read_float(settings, "min_size", 0.0))
+        raw = cfg.read_str(settings, "tiers", "")
+        try:
+            values = [float(v) for v in raw.split(",")] if raw else []
+        except ValueError:
+            values = []
+        for box, value in zip(self.tier_boxes, values, strict=False):
+            box.setValue(value)
+
+    # ---- updates ---------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        """True while the tape is frozen."""
+        return self.pause_button.isChecked()
+
+    def _on_frame(self, aspects: Any) -> None:
+        if f"trades:{self._symbol}" in aspects or "liquidations" in aspects:
+            self.refresh()
+        elif "instruments" in aspects:
+            self._update_step()
+
+    def _force_refresh(self, *_args: object) -> None:
+        self._shown_version = -1
+        self.refresh()
+
+    def _on_tiers(self, *_args: object) -> None:
+        self.model.set_tiers([b.value() for b in self.tier_boxes])
+
+    def _on_pause(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if not paused:
+            self._force_refresh()
+        else:
+            self._update_status()
+
+    def _update_step(self) -> None:
+        if self.session is not None:
+            self.model.set_price_step(self.session.state.instruments.tick_size(self._symbol))
+
+    def refresh(self) -> None:
+        """Pull the tape's rows into the model (unless paused)."""
+        if self.session is None:
+            self.model.refresh([])
+            self._update_status()
+            return
+        tape = self.session.state.tape(self._symbol)
+        if self.paused:
+            self._update_status()
+            return
+        if tape.version == self._shown_version:
+            return
+        self._shown_version = tape.version
+        self._update_step()
+        self.model.refresh(tape.rows(MAX_ROWS, min_size=self.min_size.value()))
+        self._update_status()
+
+    def _update_status(self) -> None:
+        if self.session is None:
+            self.status.setText("")
+            return
+        tape = self.session.state.tape(self._symbol)
+        text = f" {self._symbol}  {tape.trades_seen:,} prints"
+        if self.paused:
+            text += "  ·  PAUSED"
+        self.status.setText(text)
