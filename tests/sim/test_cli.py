@@ -1,0 +1,107 @@
+"""`depthdesk sim` runs until SIGTERM/SIGINT, prints URL and demo credentials, writes truth."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.sim import cli
+from app.sim.config import FaultSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER = (
+    "import argparse, sys\n"
+    "from app.sim import cli\n"
+    "p = argparse.ArgumentParser()\n"
+    "cli.add_arguments(p)\n"
+    "sys.exit(cli.run(p.parse_args(sys.argv[1:])))\n"
+)
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_arguments_parse() -> None:
+    args = _parse(
+        "--port",
+        "0",
+        "--seed",
+        "9",
+        "--rate",
+        "2000",
+        "--symbols",
+        "xbtusd,ETHUSD,SOLUSD",
+        "--accounts",
+        "k1:s1,k2:s2",
+        "--freeze-after",
+        "3",
+        "--heartbeat-close",
+        "1.5",
+        "--conn-limit",
+        "10",
+        "--faults",
+        "drop@5,stall@6:2,delay-partials@0:1",
+    )
+    assert args.symbols == ["XBTUSD", "ETHUSD", "SOLUSD"]
+    assert args.accounts == [("k1", "s1"), ("k2", "s2")]
+    assert args.faults == [
+        FaultSpec("drop", 5.0),
+        FaultSpec("stall", 6.0, ("2",)),
+        FaultSpec("delay-partials", 0.0, ("1",)),
+    ]
+    with pytest.raises(SystemExit):
+        _parse("--faults", "explode@1")
+    with pytest.raises(SystemExit):
+        _parse("--accounts", "nosecret")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_runs_until_signal_then_writes_truth(tmp_path: Path, sig: signal.Signals) -> None:
+    truth = tmp_path / "truth.json"
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            "--port",
+            "0",
+            "--symbols",
+            "XBTUSD",
+            "--accounts",
+            "demoKey:demoSecret",
+            "--freeze-after",
+            "0.2",
+            "--truth-out",
+            str(truth),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(3)]
+    assert lines[0].startswith("Simulated BitMEX realtime API at ws://127.0.0.1:")
+    assert "demoKey" in lines[2] and "demoSecret" in lines[2]
+    time.sleep(0.4)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert err == ""
+    assert "Truth written" in out
+    data = json.loads(truth.read_text())
+    assert data["symbol"] == "XBTUSD" and data["venue"] == "bitmex"
+    assert data["bids"] and data["asks"] and data["bids"][0][0] < data["asks"][0][0]
