@@ -51,7 +51,13 @@ from app.state.liquidations import LiquidationStore
 from app.state.tape import TapeRow, TradeDeduper, TradeTape
 from app.state.volume import VolumeAtPrice
 
-BOOK_TABLES = ("orderBookL2", "orderBookL2_25", "orderBook10", "book", "depth")
+
+def is_book_table(table: str) -> bool:
+    """True for order-book channels of any venue (BitMEX orderBook*, BitMart depth channels)."""
+    lower = table.lower()
+    return lower.startswith("orderbook") or "depth" in lower or lower == "book"
+
+
 KEYLESS_TABLE_ROWS = 200
 
 Aspects = set[str]
@@ -334,7 +340,7 @@ class MarketState:
         where = f"{ev.table}:{ev.symbol}" if ev.symbol else ev.table
         self._note_error(f"resync {where}: {ev.reason}")
         out = {"status", "errors"}
-        if ev.table in BOOK_TABLES:
+        if is_book_table(ev.table):
             targets = [ev.symbol] if ev.symbol else list(self._books)
             for symbol in targets:
                 self.book(symbol).clear(stale=True)

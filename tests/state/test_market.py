@@ -215,3 +215,37 @@ def test_book_snapshot_json_shape() -> None:
     json.dumps(out)
     empty = m.book_snapshot_json("NOPE")
     assert empty["bids"] == [] and empty["last_trade"] is None and empty["trades"] == 0
+
+
+def test_bitmart_depth_resync_clears_the_book() -> None:
+    m = MarketState("bitmart")
+    m.apply(BookLevels("bitmart", "BTC_USDT", [(1.0, 1)], [(2.0, 1)], True))
+    aspects = m.apply(Resync("bitmart", "spot/depth/increase100", "BTC_USDT", "sequence gap"))
+    assert "book:BTC_USDT" in aspects and m.book("BTC_USDT").stale
+
+
+def test_account_resync_marks_that_table_stale() -> None:
+    m = MarketState(V)
+    m.apply(TableRows(V, "order", "partial", ["orderID"], [], 1.0))
+    assert "account" in m.apply(Resync(V, "order", None, "update for unknown key"))
+    assert m.account.stale_tables == {"order"}
+
+
+def test_liquidation_partial_is_not_shown_inline_on_the_tape() -> None:
+    m = MarketState(V)
+    row = {"orderID": "o1", "symbol": "XBTUSD", "side": "Buy", "price": 1.0, "leavesQty": 5}
+    assert m.apply(TableRows(V, "liquidation", "partial", ["orderID"], [row], 1.0)) == {
+        "liquidations"
+    }
+    assert len(m.liquidations) == 1 and len(m.tape("XBTUSD")) == 0
+
+
+def test_unknown_event_kind_and_update_to_keyless_table_are_harmless() -> None:
+    m = MarketState(V)
+
+    class Odd:
+        kind = "martian"
+
+    assert m.apply(Odd()) == set()  # type: ignore[arg-type]
+    assert m.apply(TableRows(V, "announcement", "update", [], [{"id": 1}], 1.0)) == set()
+    assert m.events == 2
