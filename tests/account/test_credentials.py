@@ -8,35 +8,14 @@ from typing import Any
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
-from keyring.errors import PasswordDeleteError, PasswordSetError
+from keyring.errors import PasswordSetError
 
 from app.account.credentials import CredentialStore, service_name
 from app.feeds.bitmex.auth import ApiCredentials
+from tests.account.helpers import MemoryKeyring
 
 SECRET = "s3cr3t-Zq9xVv0-test-secret-value"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend that lives in a dict (never the user's real keychain)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.items:
-            raise PasswordDeleteError("not found")
-        del self.items[(service, username)]
 
 
 class BrokenKeyring(MemoryKeyring):

@@ -14,8 +14,15 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from app.account.credentials import CredentialStore
-from tests.account.test_credentials import MemoryKeyring
-from tests.account.test_sim_account import KEY, SECRET, login_ok, make_panel, running_sim, wait_for
+from tests.account.helpers import (
+    KEY,
+    SECRET,
+    MemoryKeyring,
+    login_ok,
+    make_panel,
+    running_sim,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.gui,

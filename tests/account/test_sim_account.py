@@ -4,19 +4,22 @@ tables matching the demo account, the dead man's switch (arm, expiry, disarm), s
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.account.credentials import CredentialStore
-from app.account.session import PRIVATE_TOPICS
-from app.feeds.bitmex.auth import ApiCredentials
-from app.feeds.events import Event
-from app.sim import SimConfig, SimServer
+from tests.account.helpers import (
+    ARTIFACTS,
+    KEY,
+    SECRET,
+    login,
+    login_ok,
+    make_panel,
+    panel_working,
+    running_sim,
+    sim_working,
+    wait_for,
+)
 from tests.conftest import signal_future
 
 pytestmark = [
@@ -25,88 +28,6 @@ pytestmark = [
     pytest.mark.qt_loop,
     pytest.mark.qt_log_ignore("propagateSizeHints"),
 ]
-
-KEY = "DemoKeyAcct0001"
-SECRET = "sim-account-secret-0123456789abcdefXYZ"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-@contextlib.asynccontextmanager
-async def running_sim() -> AsyncIterator[SimServer]:
-    """The simulator for one test, started and stopped inside the test's own coroutine (a
-    fixture would leave its driver task on the Qt loop between pytest's loop runs)."""
-    server = SimServer(
-        SimConfig(port=0, seed=7, rate=20.0, accounts=[(KEY, SECRET)], demo_activity=False)
-    )
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-def quick_client(**overrides: Any) -> Callable[..., Any]:
-    """A real BitmexClient for the private tables with fast reconnects for tests."""
-    from app.feeds.bitmex.client import BitmexClient, BitmexConfig
-
-    def factory(url: str, creds: ApiCredentials, on_event: Callable[[Event], None]) -> Any:
-        config = BitmexConfig(
-            url=url,
-            symbols=[],
-            topics=list(PRIVATE_TOPICS),
-            credentials=creds,
-            backoff_initial=0.3,
-            backoff_max=1.0,
-            **overrides,
-        )
-        return BitmexClient(config, on_event)
-
-    return factory
-
-
-def make_panel(qtbot: Any, sim: SimServer, **client: Any) -> Any:
-    from app.widgets.account.panel import AccountPanel
-
-    panel = AccountPanel(CredentialStore(environ={}), client_factory=quick_client(**client))
-    qtbot.addWidget(panel)
-    panel.demo_url = sim.url
-    panel.resize(1100, 460)
-    panel.show()
-    return panel
-
-
-async def wait_for(cond: Callable[[], bool], limit: float = 5.0, what: str = "") -> None:
-    deadline = time.monotonic() + limit
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await asyncio.sleep(0.02)
-
-
-async def login(panel: Any, key: str = KEY, secret: str = SECRET) -> None:
-    panel.login.set_env("demo")
-    panel.login.key_edit.setText(key)
-    panel.login.secret_edit.setText(secret)
-    panel.login.login_button.click()
-
-
-async def login_ok(panel: Any) -> None:
-    fut = signal_future(panel.logged_in_changed)
-    await login(panel)
-    assert (await asyncio.wait_for(fut, 5))[0] is True
-
-
-def panel_working(panel: Any) -> dict[str, tuple[str, float, float | None, float]]:
-    panel.refresh_now()
-    return {r.order_id: (r.side, r.qty, r.price, r.filled) for r in panel.working_model.rows()}
-
-
-def sim_working(sim: SimServer) -> dict[str, tuple[str, float, float | None, float]]:
-    orders = sim.account(KEY).open_orders()
-    out: dict[str, tuple[str, float, float | None, float]] = {}
-    for o in orders:
-        out[o.order_id] = (o.side, float(o.order_qty), o.price, float(o.cum_qty))
-    return out
 
 
 async def test_login_and_tables_match_the_simulator(qtbot: Any) -> None:
