@@ -150,7 +150,7 @@ async def test_server_error_message_is_surfaced() -> None:
 @pytest.mark.asyncio
 async def test_second_connection_inside_the_interval_waits_instead_of_failing() -> None:
     async with BitmartSim(fast_sim_config()) as sim:
-        gate = fast_gate(FAST_INTERVAL + 0.1)  # a margin over the server's own interval
+        gate = fast_gate(FAST_INTERVAL + 0.25)  # a margin over the server's own interval
         sinks = [Collector(), Collector()]
         clients = [_client(sim, sinks[i], ["price"], gate=gate) for i in range(2)]
         started = time.monotonic()

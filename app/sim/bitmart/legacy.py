@@ -306,8 +306,9 @@ class LegacyFront:
         if not first and sent == seq:
             return None
         conn.sent_print_seq[view.symbol] = seq
+        # every new trade since the last push plus the image before it (repeats included)
         new = seq - sent if sent is not None else 0
-        count = max(TRADE_IMAGE, new)
+        count = new + TRADE_IMAGE
         prints = list(view.prints)[-count:]
         mt = self.market
         rows = [
