@@ -211,7 +211,7 @@ class MarketState:
         dedupe = self._dedupers.get(symbol)
         if dedupe is None:
             dedupe = self._dedupers[symbol] = TradeDeduper()
-        fresh = dedupe.fresh(ev.trades)
+        fresh = dedupe.fresh(ev.trades, ev.snapshot)
         if not fresh:
             return set()
         if fresh is not ev.trades:

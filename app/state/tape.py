@@ -138,33 +138,47 @@ def _is_placeholder_id(trade_id: str) -> bool:
 
 
 class TradeDeduper:
-    """Drops prints already seen, by trade id (a re-sent trade partial after a reconnect)."""
+    """Drops prints already seen: by trade id, and for id-less venues by time in snapshots.
+
+    A subscription image re-sent after a reconnect repeats prints that were applied before.
+    Prints with an id are recognised by it; an id-less print in a snapshot is taken as already
+    seen when it is not newer than the newest print applied so far.
+    """
 
     def __init__(self, memory: int = 10_000) -> None:
         self._order: deque[str] = deque()
         self._seen: set[str] = set()
         self._memory = max(1, memory)
+        self.newest: float | None = None
         self.duplicates = 0
 
-    def fresh(self, trades: list[Trade]) -> list[Trade]:
-        """The prints of `trades` not seen before (order kept); remembers the new ids."""
+    def fresh(self, trades: list[Trade], snapshot: bool = False) -> list[Trade]:
+        """The prints of `trades` not seen before (order kept); remembers the new ones."""
         seen = self._seen
+        newest = self.newest
         out: list[Trade] | None = None
         for i, trade in enumerate(trades):
             tid = trade.trade_id
             if tid is None or _is_placeholder_id(tid):
-                if out is not None:
-                    out.append(trade)
-                continue
-            if tid in seen:
+                duplicate = snapshot and newest is not None and trade.timestamp <= newest
+            elif tid in seen:
+                duplicate = True
+            else:
+                duplicate = False
+                seen.add(tid)
+                self._order.append(tid)
+                if len(self._order) > self._memory:
+                    seen.discard(self._order.popleft())
+            if duplicate:
                 self.duplicates += 1
                 if out is None:
                     out = list(trades[:i])
                 continue
-            seen.add(tid)
-            self._order.append(tid)
-            if len(self._order) > self._memory:
-                seen.discard(self._order.popleft())
             if out is not None:
                 out.append(trade)
-        return trades if out is None else out
+        result = trades if out is None else out
+        if result:
+            latest = max(t.timestamp for t in result)
+            if self.newest is None or latest > self.newest:
+                self.newest = latest
+        return result

@@ -119,3 +119,15 @@ def test_deduper_drops_repeated_ids_but_not_placeholders() -> None:
     for i in range(5):
         d.fresh([tr(10 + i, "Buy", 1, 1, f"x{i}")])
     assert d.fresh([a]) == [a]
+
+
+def test_deduper_snapshot_without_ids_drops_prints_not_newer_than_seen() -> None:
+    d = TradeDeduper()
+    live = [tr(10.0, "Buy", 1, 1), tr(11.0, "Sell", 1, 1)]
+    assert d.fresh(live) == live
+    again = [tr(9.0, "Buy", 1, 1), tr(11.0, "Sell", 1, 1), tr(12.0, "Buy", 2, 1)]
+    assert d.fresh(again, snapshot=True) == [again[2]]  # only the print made while away
+    # outside a snapshot an id-less print is always new (same-ms prints are legitimate)
+    same = [tr(12.0, "Buy", 2, 1)]
+    assert d.fresh(same) == same
+    assert d.newest == 12.0
