@@ -31,7 +31,7 @@ from websockets.exceptions import (
     InvalidURI,
 )
 
-from app.feeds.events import Event, FeedState, FeedStatus, Latency
+from app.feeds.events import Event, FeedError, FeedState, FeedStatus, Latency
 
 Frame = str | bytes
 Clock = Callable[[], float]
@@ -46,6 +46,10 @@ class FeedFatal(Exception):  # noqa: N818 - the name the feed interfaces use
         super().__init__(message)
         self.status = status
         self.auth = auth
+
+
+class Reconnect(Exception):  # noqa: N818 - a request, not an error
+    """Raised by a session hook to drop the connection and reconnect (with back-off)."""
 
 
 @dataclass
@@ -209,7 +213,9 @@ class Session(Protocol):
     """The venue-specific side of one connection, driven by `ConnectionHandler`.
 
     Hooks are synchronous and return frames to send; raising `FeedFatal` from a hook ends the
-    connection and the run (status "down").
+    connection and the run (status "down"); raising `Reconnect` drops the connection and
+    reconnects with back-off. Any other exception from `received` is reported as a `FeedError`
+    and the frame is skipped.
     """
 
     venue: str
@@ -266,6 +272,7 @@ class ConnectionStats:
     pings: int = 0
     watchdog_reconnects: int = 0
     rate_limited: int = 0
+    frame_errors: int = 0
     last_error: str = ""
 
 
@@ -433,6 +440,8 @@ class ConnectionHandler:
                 reason = await self._pump(ws)
             else:
                 reason = "connection closed while subscribing"
+        except Reconnect as exc:
+            reason = str(exc) or "reconnect requested"
         except FeedFatal as exc:
             reason = str(exc)
             raise
@@ -513,7 +522,14 @@ class ConnectionHandler:
                     stats.rtt_ms = rtt_ms
                     self.emit(Latency(session.venue, rtt_ms))
                 continue
-            replies = session.received(now, frame)
+            try:
+                replies = session.received(now, frame)
+            except (FeedFatal, Reconnect):
+                raise
+            except Exception as exc:  # a frame the session could not handle must not kill the feed
+                stats.frame_errors += 1
+                self.emit(FeedError(session.venue, f"frame not handled: {_describe(exc)}"))
+                continue
             if replies and not await self.send(replies):
                 return "connection closed while replying"
             session_deadline = session.deadline()

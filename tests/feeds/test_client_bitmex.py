@@ -375,3 +375,29 @@ async def test_malformed_frames_and_errors_never_crash() -> None:
         assert h.books.of("XBTUSD") == expected(srv.books["XBTUSD"])
         assert len(srv.conns) == 1
         await h.stop()
+
+
+@pytest.mark.asyncio
+async def test_no_auth_reply_reconnects() -> None:
+    async with MiniBitmex(key=KEY, secret=SECRET) as srv:
+        swallowed: list[Any] = []
+
+        async def swallow_first_auth(conn: Any, msg: Any) -> bool:
+            if isinstance(msg, dict) and msg.get("op") == "authKeyExpires" and not swallowed:
+                swallowed.append(msg)
+                return True
+            return False
+
+        srv.on_message = swallow_first_auth
+        config = fast_config(
+            srv.url, topics=["order"], credentials=ApiCredentials(KEY, SECRET), auth_timeout=0.1
+        )
+        h = Harness(config).start()
+        conn2 = await srv.wait_conns(2)
+        await srv.wait_for(lambda: conn2.authenticated)
+        await srv.wait_for(lambda: subscribes(conn2.received) == [["order:XBTUSD"]])
+        assert subscribes(srv.conns[0].received) == []
+        assert any(
+            isinstance(e, FeedStatus) and "no reply to authentication" in e.detail for e in h.events
+        )
+        await h.stop()

@@ -17,9 +17,10 @@ from app.feeds.connection import (
     ConnectionSettings,
     FeedFatal,
     PendingTracker,
+    Reconnect,
     classify_connect_error,
 )
-from app.feeds.events import Event, FeedStatus, Latency
+from app.feeds.events import Event, FeedError, FeedStatus, Latency
 
 
 class RecordingSession:
@@ -47,6 +48,10 @@ class RecordingSession:
 
     def received(self, now: float, frame: str | bytes) -> list[str | bytes]:
         self.frames.append(frame)
+        if frame == "explode":
+            raise KeyError("boom")
+        if frame == "reconnect":
+            raise Reconnect("asked to reconnect")
         return []
 
     def deadline(self) -> float | None:
@@ -328,3 +333,21 @@ async def test_close_during_backoff_returns_promptly() -> None:
     await handler.close()
     await asyncio.wait_for(task, 1)
     assert states(events)[-1] == "down"
+
+
+@pytest.mark.asyncio
+async def test_session_errors_are_reported_and_reconnect_requests_honoured() -> None:
+    async with MiniBitmex() as srv:
+        handler, session, events = make(srv.url, fast())
+        task = asyncio.create_task(handler.run())
+        conn = await srv.wait_conns(1)
+        await srv.send("explode", conn)
+        await srv.send("after", conn)
+        await srv.wait_for(lambda: "after" in session.frames)
+        assert handler.stats.frame_errors == 1
+        assert any(isinstance(e, FeedError) and "boom" in e.message for e in events)
+        assert len(srv.conns) == 1
+        await srv.send("reconnect", conn)
+        await srv.wait_conns(2)
+        assert session.closed_reasons == ["asked to reconnect"]
+        await stop(handler, task)

@@ -55,6 +55,7 @@ from app.feeds.connection import (
     FeedFatal,
     Frame,
     PendingTracker,
+    Reconnect,
 )
 from app.feeds.events import AuthResult, Event, FeedError, Resync
 
@@ -77,6 +78,7 @@ class BitmexConfig:
     watchdog_idle: float = WATCHDOG_IDLE_S
     pong_timeout: float = PONG_TIMEOUT_S
     partial_timeout: float = PARTIAL_TIMEOUT_S
+    auth_timeout: float = PARTIAL_TIMEOUT_S
     backoff_initial: float = BACKOFF_INITIAL_S
     backoff_max: float = BACKOFF_MAX_S
     backoff_jitter: float = 0.2
@@ -177,6 +179,7 @@ class BitmexProtocol:
         self.waiting = PendingTracker(config.partial_timeout)
         self.authenticated = False
         self.auth_failed: str | None = None
+        self._auth_due: float | None = None
         self._deferred: list[str] = []
         self._dirty = False
 
@@ -192,8 +195,10 @@ class BitmexProtocol:
         messages: list[Message] = []
         public = self.topics
         self._deferred = []
+        self._auth_due = None
         if self.config.credentials is not None:
             messages.append(self.auth_message())
+            self._auth_due = now + self.config.auth_timeout
             public = [t for t in self.topics if not is_private(t)]
             self._deferred = [t for t in self.topics if is_private(t)]
         messages.extend(self.subscribe_messages(public, now))
@@ -283,11 +288,20 @@ class BitmexProtocol:
         return replies
 
     def deadline(self) -> float | None:
-        """When the next partial timeout falls due."""
-        return self.waiting.next_deadline()
+        """When the next partial (or authentication reply) timeout falls due."""
+        due = self.waiting.next_deadline()
+        if self._auth_due is not None and (due is None or self._auth_due < due):
+            return self._auth_due
+        return due
 
     def tick(self, now: float) -> list[Message]:
-        """Topics whose partial did not come within `partial_timeout` are resubscribed."""
+        """Topics whose partial did not come within `partial_timeout` are resubscribed.
+
+        No reply to authentication within `auth_timeout` drops the connection (`Reconnect`).
+        """
+        if self._auth_due is not None and now >= self._auth_due:
+            self._auth_due = None
+            raise Reconnect(f"no reply to authentication within {self.config.auth_timeout:g} s")
         late = [t for t in self.waiting.overdue(now) if not self._arrived(t)]
         if not late:
             return []
@@ -305,6 +319,7 @@ class BitmexProtocol:
         """The socket/stream ended: all table state is void until fresh partials arrive."""
         self.waiting.clear()
         self.authenticated = False
+        self._auth_due = None
         if self._dirty:
             self._forward(self.engine.reset(reason))
             self._dirty = False
@@ -324,8 +339,14 @@ class BitmexProtocol:
         return False
 
     def _take_resubscribe(self) -> list[str]:
-        topics = self.engine.take_resubscribe()
-        return [t for t in dict.fromkeys(topics) if t]
+        """Topics to refresh, mapped to what was actually subscribed (bare or per symbol)."""
+        out: list[str] = []
+        for topic in self.engine.take_resubscribe():
+            if topic not in self.topics and table_of(topic) in self.topics:
+                topic = table_of(topic)
+            if topic and topic not in out:
+                out.append(topic)
+        return out
 
     def _partial_arrived(self, msg: Message) -> None:
         table = msg.get("table")
@@ -349,9 +370,11 @@ class BitmexProtocol:
 
     def _auth_result(self, event: AuthResult, now: float) -> list[Message]:
         if not event.success:
+            self._auth_due = None
             self.auth_failed = f"authentication rejected: {event.error or 'no reason given'}"
             return []
         self.authenticated = True
+        self._auth_due = None
         deferred, self._deferred = self._deferred, []
         return self.subscribe_messages(deferred, now)
 

@@ -39,7 +39,7 @@ from app.feeds.bitmex.constants import (
     REALTIME_PATH,
 )
 from app.feeds.bitmex.engine import BitmexEngine
-from app.feeds.connection import ConnectionHandler, FeedFatal, Frame
+from app.feeds.connection import ConnectionHandler, FeedFatal, Frame, Reconnect
 from app.feeds.events import Event, FeedError, FeedStatus
 
 
@@ -166,9 +166,19 @@ class MultiplexSession:
         frames: list[Frame] = []
         for stream in self.streams.values():
             deadline = stream.protocol.deadline()
-            if stream.open and deadline is not None and now >= deadline:
+            if not stream.open or deadline is None or now < deadline:
+                continue
+            try:
                 frames.extend(stream.wrap(stream.protocol.tick(now)))
+            except Reconnect as exc:
+                frames.extend(self._reopen(stream, now, str(exc)))
         return frames
+
+    def _reopen(self, stream: MultiplexStream, now: float, reason: str) -> list[Frame]:
+        """Close and reopen one stream (the socket and the other streams stay up)."""
+        stream.protocol.connection_lost(reason)
+        stream.status("reconnecting", reason)
+        return [stream.close_frame(), *stream.open_frames(now)]
 
     def closed(self, reason: str) -> None:
         """The socket ended: every stream's state is void."""
