@@ -105,6 +105,9 @@ class MarketState:
         self.auth: AuthResult | None = None
         self.dms: CancelAllAfterReply | None = None
         self.subscriptions: dict[str, SubscriptionAck] = {}
+        # Symbols whose book is crossed right now (a venue book never is: data was lost).
+        self.crossed: set[str] = set()
+        self.crossed_events = 0
         self._handlers: dict[str, Callable[[Any], Aspects]] = {
             "book": self._on_book,
             "trades": self._on_trades,
@@ -200,11 +203,27 @@ class MarketState:
         return out
 
     def _on_book(self, ev: BookLevels) -> Aspects:
-        book = self._books.get(ev.symbol)
+        symbol = ev.symbol
+        book = self._books.get(symbol)
         if book is None:
-            book = self.book(ev.symbol)
+            book = self.book(symbol)
         book.apply(ev)
-        return {"book:" + ev.symbol}
+        if book.is_crossed() != (symbol in self.crossed):
+            return self._crossing_changed(symbol, book)
+        return {"book:" + symbol}
+
+    def _crossing_changed(self, symbol: str, book: L2Book) -> Aspects:
+        """A book became crossed (bid >= ask: messages were lost) or stopped being crossed."""
+        if symbol in self.crossed:
+            self.crossed.discard(symbol)
+            return {"book:" + symbol, "status"}
+        self.crossed.add(symbol)
+        self.crossed_events += 1
+        bid, ask = book.best_bid(), book.best_ask()
+        self._note_error(
+            f"book {symbol} crossed: bid {bid[0] if bid else '-'} >= ask {ask[0] if ask else '-'}"
+        )
+        return {"book:" + symbol, "status", "errors"}
 
     def _on_trades(self, ev: Trades) -> Aspects:
         symbol = ev.symbol
@@ -344,6 +363,7 @@ class MarketState:
             targets = [ev.symbol] if ev.symbol else list(self._books)
             for symbol in targets:
                 self.book(symbol).clear(stale=True)
+                self.crossed.discard(symbol)
                 out.add("book:" + symbol)
         elif self.account.handles(ev.table):
             self.account.stale_tables.add(ev.table)
@@ -368,6 +388,7 @@ class MarketState:
         for symbol, book in self._books.items():
             book.clear(stale=True)
             out.add("book:" + symbol)
+        self.crossed.clear()
         for symbol in self._quotes:
             out.add("quote:" + symbol)
         self._quotes.clear()

@@ -72,6 +72,7 @@ def test_capture_books_tapes_and_candles_match_plain_folds() -> None:
         for ev in engine.apply(frame):
             aspects |= state.apply(ev)
     books, trades = plain_fold(frames)
+    assert state.crossed_events == 0 and state.resyncs == 0
     assert len(books) >= 10
     assert sum(len(r) for r in trades.values()) >= 18
     for sym, sides in books.items():

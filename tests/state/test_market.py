@@ -249,3 +249,20 @@ def test_unknown_event_kind_and_update_to_keyless_table_are_harmless() -> None:
     assert m.apply(Odd()) == set()  # type: ignore[arg-type]
     assert m.apply(TableRows(V, "announcement", "update", [], [{"id": 1}], 1.0)) == set()
     assert m.events == 2
+
+
+def test_crossed_book_is_flagged_once_and_cleared() -> None:
+    m = MarketState(V)
+    m.apply(book_ev("XBTUSD", [(100.0, 1)], [(101.0, 1)], True))
+    assert m.crossed == set()
+    aspects = m.apply(book_ev("XBTUSD", [(101.5, 1)], []))
+    assert {"book:XBTUSD", "errors"} <= aspects
+    assert m.crossed == {"XBTUSD"} and m.crossed_events == 1
+    assert "crossed" in m.errors[-1]
+    m.apply(book_ev("XBTUSD", [(101.0, 2)], []))  # still crossed: no new error
+    assert m.crossed_events == 1 and m.error_count == 1
+    m.apply(book_ev("XBTUSD", [(101.5, 0), (101.0, 0)], []))
+    assert m.crossed == set()
+    m.apply(book_ev("XBTUSD", [(102.0, 1)], []))
+    m.apply(Reset(V))
+    assert m.crossed == set() and m.crossed_events == 2
