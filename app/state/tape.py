@@ -11,9 +11,11 @@ from app.feeds.events import Side, Trade, Trades
 NotionalFn = Callable[[float, float], float]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class TapeRow:
     """One tape line: a print, several prints of one taker order merged, or a liquidation.
+
+    Treat rows as values: the tape replaces a row instead of changing it in place.
 
     `price` is the volume-weighted average of the merged prints, `count` how many were merged,
     `notional` the summed quote value (USD for BitMEX contracts).
