@@ -264,7 +264,7 @@ class AccountPanel(QWidget):
     # ---- login ------------------------------------------------------------------------------
     @property
     def logged_in(self) -> bool:
-        return self.account is not None and self.account.phase in ("authenticated", "connecting")
+        return self.account is not None and self.stack.currentWidget() is self.account_page
 
     def url_for(self, env: str) -> str | None:
         if env == "demo":
