@@ -50,6 +50,7 @@ async def test_quit_with_switch_on_offers_to_disarm(qtbot: Any, tmp_path: Path) 
         )
         server = controller.sim.server
         assert server is not None
+        assert panel.account is not None
         acct = server.exchange.account(panel.account.key_id)
         assert acct.cancel_all_at is not None
         # quit: the shutdown hook asks; the loop keeps running while the question is open
