@@ -258,3 +258,20 @@ async def test_gate_reserves_distinct_slots_with_an_injected_clock() -> None:
     assert await gate.acquire() == 4.0 and slept == [4.0]
     window = ConnectionGate(60.0, 30, clock=lambda: now[0], sleep=fake_sleep)
     assert [window.reserve() for _ in range(31)][-2:] == [now[0], now[0] + 60.0]
+
+
+@pytest.mark.asyncio
+async def test_close_while_waiting_for_a_slot_ends_without_connecting() -> None:
+    async with BitmartSim(fast_sim_config()) as sim:
+        gate = ConnectionGate(30.0, 1)
+        gate.reserve()  # another socket just connected: the next slot is 30 s away
+        sink = Collector()
+        client = _client(sim, sink, ["price"], gate=gate)
+        task = asyncio.create_task(client.run())
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        await client.close()
+        await asyncio.wait_for(task, 2.0)
+        assert time.monotonic() - started < 2.0
+        assert sim.legacy.stats.connections == 0 and client.stats.connects == 0
+        assert sink.of(FeedStatus)[-1].state == "down"

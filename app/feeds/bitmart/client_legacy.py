@@ -242,9 +242,10 @@ class BitmartLegacyClient:
             on_raw=on_raw,
             clock=clock,
             stats=self.stats,
-            connect_fn=gated_connect(self.gate, connect_fn),
+            connect_fn=gated_connect(self.gate, connect_fn, lambda: self._stop),
         )
         self._wanted: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
         self._closed = False
 
     @property
@@ -255,6 +256,9 @@ class BitmartLegacyClient:
     async def run(self) -> None:
         """Connect/reconnect until `close()`; idle (no socket) while there is nothing to follow."""
         self._wanted = asyncio.Event()
+        self._stop = asyncio.Event()
+        if self._closed:
+            return
         if self.session.subs:
             self._wanted.set()
         await self._wanted.wait()
@@ -267,6 +271,8 @@ class BitmartLegacyClient:
         self._closed = True
         if self._wanted is not None:
             self._wanted.set()
+        if self._stop is not None:
+            self._stop.set()
         await self.handler.close()
 
     async def subscribe(self, topics: list[str]) -> None:

@@ -10,6 +10,7 @@ emits Resync and sends `op:request` for a fresh snapshot; an overdue snapshot is
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import deque
@@ -287,9 +288,11 @@ class BitmartClient:
             on_event,
             clock=clock,
             stats=self.stats,
-            connect_fn=gated_connect(self.gate, connect_fn),
+            connect_fn=gated_connect(self.gate, connect_fn, lambda: self._stop),
         )
         self._clock = clock
+        self._stop: asyncio.Event | None = None
+        self._closed = False
 
     @property
     def topics(self) -> list[str]:
@@ -298,10 +301,16 @@ class BitmartClient:
 
     async def run(self) -> None:
         """Connect/reconnect until `close()` (returns) or a fatal error (raises FeedFatal)."""
+        self._stop = asyncio.Event()
+        if self._closed:
+            return
         await self.handler.run()
 
     async def close(self) -> None:
-        """Close the socket and stop reconnecting."""
+        """Close the socket and stop reconnecting (also while waiting for a connection slot)."""
+        self._closed = True
+        if self._stop is not None:
+            self._stop.set()
         await self.handler.close()
 
     async def subscribe(self, topics: list[str]) -> None:

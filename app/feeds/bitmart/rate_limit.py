@@ -14,6 +14,7 @@ when the next one may go.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -60,16 +61,20 @@ class ConnectionGate:
             self._starts.append(slot)
             return slot
 
-    async def acquire(self) -> float:
-        """Wait for a slot; returns the seconds waited."""
+    async def acquire(self, abort: asyncio.Event | None = None) -> float:
+        """Wait for a slot (or until `abort` is set); returns the seconds waited."""
         slot = self.reserve()
         delay = slot - self.clock()
-        if delay > 0:
-            self.waits += 1
-            self.waited += delay
+        if delay <= 0:
+            return 0.0
+        self.waits += 1
+        self.waited += delay
+        if abort is None:
             await self.sleep(delay)
-            return delay
-        return 0.0
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(abort.wait(), delay)
+        return delay
 
 
 _GATES: dict[tuple[str, str], ConnectionGate] = {}
@@ -96,12 +101,21 @@ def shared_gate(url: str, kind: str) -> ConnectionGate:
 
 
 def gated_connect(
-    gate: ConnectionGate, connect_fn: Callable[..., Awaitable[object]]
+    gate: ConnectionGate,
+    connect_fn: Callable[..., Awaitable[object]],
+    abort: Callable[[], asyncio.Event | None] = lambda: None,
 ) -> Callable[..., Awaitable[object]]:
-    """A connect function that first waits for a slot of `gate`."""
+    """A connect function that first waits for a slot of `gate`.
+
+    When the event returned by `abort` is set (the client is closing) the wait ends and the
+    attempt fails with ConnectionAbortedError instead of opening a socket nobody wants.
+    """
 
     async def connect(*args: object, **kwargs: object) -> object:
-        await gate.acquire()
+        event = abort()
+        await gate.acquire(event)
+        if event is not None and event.is_set():
+            raise ConnectionAbortedError("closed while waiting for a connection slot")
         return await connect_fn(*args, **kwargs)
 
     return connect
