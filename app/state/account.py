@@ -9,7 +9,7 @@ truncated; only the executions display ring is bounded.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.feeds.events import TableRows
@@ -542,6 +542,18 @@ class AccountStore:
         """Merged rows of one private table (copies), for headless output."""
         tab = self._tables.get(table)
         return [dict(r) for r in tab.rows.values()] if tab else []
+
+    def snapshot_json(self, executions: int = 50) -> dict[str, Any]:
+        """Positions, margins, wallets, working orders and recent executions as JSON-ready dicts
+        (display units), for headless output."""
+        return {
+            "positions": [asdict(p) for p in self.positions(include_closed=True)],
+            "margins": [asdict(m) for m in self.margins()],
+            "wallets": [asdict(w) for w in self.wallets()],
+            "working_orders": [asdict(o) for o in self.working_orders()],
+            "executions": [asdict(e) for e in self.executions(executions)],
+            "stale_tables": sorted(self.stale_tables),
+        }
 
     def clear(self) -> None:
         """Forget everything (logout)."""

@@ -333,3 +333,10 @@ class L2Book:
         """Sum of sizes of the best n levels on one side (all levels when n is None)."""
         levels = self.bids(n) if side == "Buy" else self.asks(n)
         return float(sum(s for _, s in levels))
+
+    def imbalance(self, n: int = 10) -> float | None:
+        """(bid size - ask size) / (bid size + ask size) over the best n levels, in [-1, 1]."""
+        bid = self.total_size("Buy", n)
+        ask = self.total_size("Sell", n)
+        total = bid + ask
+        return (bid - ask) / total if total > 0 else None

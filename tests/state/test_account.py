@@ -271,3 +271,16 @@ def test_same_order_under_both_scope_forms_is_one_entry() -> None:
     store.apply(order_ev("update", [{**row, "leavesQty": 1}]))
     assert store.order_count() == 1
     assert store.working_orders()[0].leaves == 1
+
+
+def test_snapshot_json_is_json_ready() -> None:
+    import json
+
+    store = AccountStore()
+    feed(store, "state_position_margin.jsonl")
+    out = store.snapshot_json()
+    text = json.dumps(out)
+    assert out["positions"][0]["symbol"] == "XBTUSD" and out["positions"][0]["currency"] == "XBT"
+    assert {m["currency"] for m in out["margins"]} == {"USDT", "XBT"}
+    assert '"XBt"' not in text  # display codes only
+    assert out["margins"][1]["wallet_balance"] == pytest.approx(0.01418826)

@@ -253,3 +253,10 @@ def test_random_deltas_match_a_plain_dict() -> None:
 def test_total_size(n: int) -> None:
     book = make_book()
     assert book.total_size("Buy", n) == sum(s for _, s in book.bids(n))
+
+
+def test_imbalance() -> None:
+    book = make_book()
+    assert book.imbalance(1) == (1 - 5) / 6
+    assert book.imbalance(100) == (10 - 18) / 28
+    assert L2Book().imbalance() is None
