@@ -235,9 +235,9 @@ class MarketState:
             return set()
         if fresh is not ev.trades:
             ev = Trades(ev.venue, symbol, fresh, ev.snapshot)
-        (self._tapes.get(symbol) or self.tape(symbol)).apply(ev)
-        (self._candles.get(symbol) or self.candles(symbol)).apply_trades(ev)
-        (self._volumes.get(symbol) or self.volume(symbol)).apply(ev)
+        self.tape(symbol).apply(ev)
+        self.candles(symbol).apply_trades(ev)
+        self.volume(symbol).apply(ev)
         return {"trades:" + symbol, "candles:" + symbol}
 
     def _on_bars(self, ev: Bars) -> Aspects:
