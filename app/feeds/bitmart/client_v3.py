@@ -81,7 +81,7 @@ class V3ClientStats(ConnectionStats):
     resyncs: int = 0
     snapshot_requests: int = 0
     snapshot_timeouts: int = 0
-    queued_frames: int = 0
+    queued_frames: int = 0  # frames waiting for room in the message window
     server_errors: int = 0
 
 
@@ -183,6 +183,7 @@ class V3Session:
         """The socket is gone; queued frames belong to it."""
         self.connected = False
         self.queue.clear()
+        self.stats.queued_frames = 0
         self.snapshots.clear()
 
     def ping_frame(self) -> Frame:
@@ -253,8 +254,7 @@ class V3Session:
             room -= 1
         if frames:
             self.window.record(now, len(frames))
-        if self.queue:
-            self.stats.queued_frames += len(self.queue)
+        self.stats.queued_frames = len(self.queue)
         return frames
 
 

@@ -145,7 +145,11 @@ class V3Front:
 
     async def _error(self, ws: ServerConnection, event: str, code: str) -> None:
         self.stats.errors_sent += 1
-        msg = {"event": event, "errorCode": code, "errorMessage": c.V3_ERROR_MESSAGES[code]}
+        msg = {
+            c.V3_F_EVENT: event,
+            c.V3_F_ERROR_CODE: code,
+            c.V3_F_ERROR_MESSAGE: c.V3_ERROR_MESSAGES[code],
+        }
         with contextlib.suppress(ConnectionClosed):
             await ws.send(_dumps(msg))
 
@@ -192,7 +196,7 @@ class V3Front:
         elif op == c.V3_OP_UNSUBSCRIBE:
             for topic in args:
                 conn.topics.discard(topic)
-                await conn.ws.send(_dumps({"event": op, "topic": topic}))
+                await conn.ws.send(_dumps({c.V3_F_EVENT: op, c.V3_F_TOPIC: topic}))
         else:
             for topic in args:
                 channel, _, symbol = topic.partition(":")
@@ -220,7 +224,7 @@ class V3Front:
             return
         for topic in new:
             conn.topics.add(topic)
-            await conn.ws.send(_dumps({"event": c.V3_OP_SUBSCRIBE, "topic": topic}))
+            await conn.ws.send(_dumps({c.V3_F_EVENT: c.V3_OP_SUBSCRIBE, c.V3_F_TOPIC: topic}))
         for topic in new:
             frame = self._initial(conn, topic)
             if frame is not None:
@@ -276,7 +280,7 @@ class V3Front:
             if ask:
                 row["ask_px"] = mt.price_text(symbol, ask[0][0])
                 row["ask_sz"] = mt.qty_text(ask[0][1])
-            return {"data": [row], "table": channel}
+            return {c.V3_F_DATA: [row], c.V3_F_TABLE: channel}
         if channel in c.V3_DEPTH_SNAPSHOT_CHANNELS:
             if not force and conn.sent_book_seq.get(channel + symbol) == view.book_seq:
                 return None
@@ -288,7 +292,7 @@ class V3Front:
                 "symbol": symbol,
                 "ms_t": ms,
             }
-            return {"table": channel, "data": [row]}
+            return {c.V3_F_TABLE: channel, c.V3_F_DATA: [row]}
         interval = channel[len(c.V3_CH_KLINE_PREFIX) :]
         seconds = c.V3_KLINE_SECONDS.get(interval)
         if seconds is None:  # 1M: calendar months are out of the simulator's scope
@@ -301,7 +305,7 @@ class V3Front:
         values = [candle.open, candle.high, candle.low, candle.close]
         fields: list[Any] = [candle.open_time, *(mt.price_text(symbol, v) for v in values)]
         fields.append(mt.qty_text(candle.volume))
-        return {"data": [{"candle": fields, "symbol": symbol}], "table": channel}
+        return {c.V3_F_DATA: [{"candle": fields, "symbol": symbol}], c.V3_F_TABLE: channel}
 
     def _levels(self, symbol: str, side: Side, n: int | None) -> list[list[str]]:
         mt = self.market
@@ -318,7 +322,7 @@ class V3Front:
             "type": c.V3_DEPTH_TYPE_SNAPSHOT,
             "version": view.version,
         }
-        return {"data": [row], "table": c.V3_CH_DEPTH_INCREASE}
+        return {c.V3_F_DATA: [row], c.V3_F_TABLE: c.V3_CH_DEPTH_INCREASE}
 
     # --- publishing -----------------------------------------------------------------------
     async def publish(self) -> None:
@@ -367,7 +371,7 @@ class V3Front:
                 "type": c.V3_DEPTH_TYPE_UPDATE,
                 "version": version,
             }
-            msg = {"data": [row], "table": c.V3_CH_DEPTH_INCREASE}
+            msg = {c.V3_F_DATA: [row], c.V3_F_TABLE: c.V3_CH_DEPTH_INCREASE}
             topic = f"{c.V3_CH_DEPTH_INCREASE}:{symbol}"
             for conn in list(self.conns):
                 if topic in conn.topics:
@@ -398,7 +402,7 @@ class V3Front:
                     }
                     for p in prints
                 ]
-                await self._safe_send(conn, {"table": c.V3_CH_TRADE, "data": rows})
+                await self._safe_send(conn, {c.V3_F_TABLE: c.V3_CH_TRADE, c.V3_F_DATA: rows})
 
     async def _safe_send(self, conn: V3Conn, msg: dict[str, Any]) -> None:
         with contextlib.suppress(ConnectionClosed):
