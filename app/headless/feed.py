@@ -195,6 +195,15 @@ def _register_bitmex() -> None:
 _register_bitmex()
 
 
+def _register_bitmart() -> None:
+    from app.feeds.bitmart.venues import register_bitmart_venues
+
+    register_bitmart_venues()
+
+
+_register_bitmart()
+
+
 # --------------------------------------------------------------------------------- output
 
 
