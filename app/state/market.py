@@ -108,6 +108,7 @@ class MarketState:
         # Symbols whose book is crossed right now (a venue book never is: data was lost).
         self.crossed: set[str] = set()
         self.crossed_events = 0
+        self.apply_failures = 0
         self._handlers: dict[str, Callable[[Any], Aspects]] = {
             "book": self._on_book,
             "trades": self._on_trades,
@@ -193,7 +194,26 @@ class MarketState:
         handler = self._handlers.get(ev.kind)
         if handler is None:
             return set()
-        return handler(ev)
+        try:
+            return handler(ev)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            return self._apply_failed(ev, exc)
+
+    def _apply_failed(self, ev: Event, exc: Exception) -> Aspects:
+        """An event with unusable values: record it; a book it may have half-changed is voided
+        (an empty, stale book until the next snapshot beats a wrong one)."""
+        self.apply_failures += 1
+        symbol = getattr(ev, "symbol", None)
+        where = f" for {symbol}" if isinstance(symbol, str) else ""
+        self._note_error(
+            f"could not apply {ev.kind} event{where}: {type(exc).__name__}: {exc}"[:300]
+        )
+        out: Aspects = {"status", "errors"}
+        if ev.kind == "book" and isinstance(symbol, str):
+            self.book(symbol).clear(stale=True)
+            self.crossed.discard(symbol)
+            out.add("book:" + symbol)
+        return out
 
     def apply_all(self, events: list[Event]) -> Aspects:
         """Apply several events; union of their aspects."""

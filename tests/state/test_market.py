@@ -266,3 +266,16 @@ def test_crossed_book_is_flagged_once_and_cleared() -> None:
     m.apply(book_ev("XBTUSD", [(102.0, 1)], []))
     m.apply(Reset(V))
     assert m.crossed == set() and m.crossed_events == 2
+
+
+def test_unusable_values_never_raise_and_void_the_book() -> None:
+    m = MarketState(V)
+    m.apply(book_ev("XBTUSD", [(100.0, 1)], [(101.0, 1)], True))
+    bad = BookLevels(V, "XBTUSD", [(100.5, None)], [], False)  # type: ignore[list-item]
+    aspects = m.apply(bad)
+    assert {"book:XBTUSD", "errors"} <= aspects
+    assert m.book("XBTUSD").stale and len(m.book("XBTUSD")) == 0
+    assert m.apply_failures == 1 and "could not apply book event for XBTUSD" in m.errors[-1]
+    bad_trade = Trades(V, "XBTUSD", [Trade(V, "XBTUSD", "Buy", None, 1.0, 1.0, "z")])  # type: ignore[arg-type]
+    assert "errors" in m.apply(bad_trade)
+    assert m.apply_failures == 2
