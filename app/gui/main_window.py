@@ -190,7 +190,6 @@ class MainWindow(QMainWindow):
         return self._docks[name].widget()
 
     def _place(self, plan: _DockPlan) -> None:
-        plan.dock.setFloating(False)
         if plan.split_of is not None and plan.split_of in self._docks:
             first = self._docks[plan.split_of]
             if self.dockWidgetArea(first) == DockArea.NoDockWidgetArea:
@@ -198,6 +197,7 @@ class MainWindow(QMainWindow):
             self.splitDockWidget(first, plan.dock, plan.orientation)
         else:
             self.addDockWidget(plan.area, plan.dock)
+        plan.dock.setFloating(False)
         plan.dock.show()
 
     def set_default_size(self, name: str, width: int = 0, height: int = 0) -> None:

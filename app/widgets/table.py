@@ -6,7 +6,7 @@ once, then tells the view with row inserts/removes at the end and one range `dat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -66,27 +66,51 @@ class RowTableModel(QAbstractTableModel):
         self._brushes.clear()
         self._emit_changed(0, len(self._items) - 1)
 
+    def key(self, item: Any) -> Hashable:
+        """Identity of a row across refreshes (override; default: the item itself)."""
+        return item
+
     def refresh(self, items: Sequence[Any]) -> None:
-        """Show `items` (in order)."""
-        new_cells = [self.cells(item) for item in items]
-        old_n, new_n = len(self._items), len(items)
-        if new_n > old_n:
-            self.beginInsertRows(QModelIndex(), old_n, new_n - 1)
-            self._items = list(items)
-            self._cells = new_cells
+        """Show `items` (in order): rows that left are removed, new ones inserted in place,
+        and one range `dataChanged` covers the rest; a reorder resets the model."""
+        new_items = list(items)
+        new_keys = [self.key(i) for i in new_items]
+        if len(set(new_keys)) != len(new_keys):
+            self._reset(new_items)
+            return
+        wanted = set(new_keys)
+        keys = [self.key(i) for i in self._items]
+        for row in range(len(keys) - 1, -1, -1):
+            if keys[row] not in wanted:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del keys[row]
+                del self._items[row]
+                del self._cells[row]
+                self.endRemoveRows()
+        kept = set(keys)
+        if keys != [k for k in new_keys if k in kept]:
+            self._reset(new_items)
+            return
+        for row, key in enumerate(new_keys):
+            if row < len(keys) and keys[row] == key:
+                continue
+            self.beginInsertRows(QModelIndex(), row, row)
+            keys.insert(row, key)
+            self._items.insert(row, new_items[row])
+            self._cells.insert(row, self.cells(new_items[row]))
             self.endInsertRows()
-        elif new_n < old_n:
-            self.beginRemoveRows(QModelIndex(), new_n, old_n - 1)
-            self._items = list(items)
-            self._cells = new_cells
-            self.endRemoveRows()
-        else:
-            changed = new_cells != self._cells
-            self._items = list(items)
-            self._cells = new_cells
-            if not changed:
-                return
-        self._emit_changed(0, min(old_n, new_n) - 1)
+        new_cells = [self.cells(item) for item in new_items]
+        changed = [r for r in range(len(new_cells)) if new_cells[r] != self._cells[r]]
+        self._items = new_items
+        self._cells = new_cells
+        if changed:
+            self._emit_changed(changed[0], changed[-1])
+
+    def _reset(self, items: list[Any]) -> None:
+        self.beginResetModel()
+        self._items = items
+        self._cells = [self.cells(item) for item in items]
+        self.endResetModel()
 
     def _emit_changed(self, first: int, last: int) -> None:
         if last >= first >= 0:

@@ -94,7 +94,7 @@ def instrument(symbol: str, tick: float, **extra: object) -> TableRows:
 
 # The offscreen platform plugin says this on every show(); it is about the test platform,
 # not about our code. Every other Qt warning still fails the test.
-OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise)\(\)"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

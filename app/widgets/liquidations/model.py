@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from app.widgets.format import fmt_price, fmt_size
@@ -17,6 +18,10 @@ class LiquidationsModel(RowTableModel):
     def __init__(self, big_notional: float = 100_000.0) -> None:
         super().__init__()
         self.big_notional = big_notional
+
+    def key(self, item: Any) -> Hashable:
+        """A liquidation order is its orderID."""
+        return str(item.order_id)
 
     def cells(self, item: Any) -> list[Cell]:
         r = item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from app.widgets.format import fmt_money, fmt_pct, fmt_price, fmt_signed, fmt_size
@@ -10,7 +11,8 @@ from app.widgets.table import LEFT, Cell, RowTableModel
 
 DIST_ALERT_PCT = 5.0
 DIST_WARN_PCT = 20.0
-MONEY_DECIMALS = 4
+MONEY_DECIMALS = {"XBT": 6, "ETH": 5, "USDT": 2, "USD": 2}
+DEFAULT_MONEY_DECIMALS = 4
 
 
 def distance_band(dist_pct: float | None) -> str | None:
@@ -53,27 +55,30 @@ class PositionsModel(RowTableModel):
         "Realised PnL",
     )
 
+    def key(self, item: Any) -> Hashable:
+        """A position is (account, symbol, currency)."""
+        return (item.account, item.symbol, item.currency)
+
     def cells(self, item: Any) -> list[Cell]:
         p = item
         side_colour = "buy" if p.side == "Long" else "sell" if p.side == "Short" else None
         cur = p.currency
+        md = MONEY_DECIMALS.get(cur, DEFAULT_MONEY_DECIMALS)
         dec = _price_decimals(p.mark or p.entry)
         band = distance_band(p.dist_to_liq_pct)
-        upnl = "" if p.upnl is None else f"{fmt_signed(p.upnl, MONEY_DECIMALS)} {cur}"
+        upnl = "" if p.upnl is None else f"{fmt_signed(p.upnl, md)} {cur}"
         if p.roe_pct is not None:
             upnl += f" ({fmt_pct(p.roe_pct, 1, signed=True)})"
-        margin = "" if p.margin is None else f"{fmt_money(p.margin, MONEY_DECIMALS)} {cur}"
+        margin = "" if p.margin is None else f"{fmt_money(p.margin, md)} {cur}"
         if p.leverage:
             margin += f" / {p.leverage:g}{TIMES}"
         elif p.cross_margin:
             margin += " / cross"
-        realised = (
-            "" if p.realised_pnl is None else f"{fmt_signed(p.realised_pnl, MONEY_DECIMALS)} {cur}"
-        )
+        realised = "" if p.realised_pnl is None else f"{fmt_signed(p.realised_pnl, md)} {cur}"
         return [
             Cell(p.symbol, align=LEFT, bold=True),
             Cell(f"{p.side} {fmt_size(abs(p.qty), blank_zero=False)}", fg=side_colour),
-            Cell("" if p.value is None else f"{fmt_money(p.value, MONEY_DECIMALS)} {cur}"),
+            Cell("" if p.value is None else f"{fmt_money(p.value, md)} {cur}"),
             Cell(fmt_price(p.entry, dec)),
             Cell(fmt_price(p.mark, dec)),
             Cell(fmt_price(p.liq, dec), fg="warn" if p.liq else None),
