@@ -5,8 +5,9 @@
 
 `--events` prints every normalized event as one JSON line on stdout; `--book-out` writes the
 final book state as JSON; `--idle-exit S` ends cleanly after S seconds without a received
-message, `--duration S` after S seconds. Exit status 0 on a clean end; 1 with one line on stderr
-for a fatal problem (bad URL, credentials rejected, never connected); 2 for bad arguments.
+message (heartbeat pongs do not count), `--duration S` after S seconds. Exit status 0 on a
+clean end; 1 with one line on stderr for a fatal problem (bad URL, credentials rejected, never
+connected); 2 for bad arguments.
 
 Venues come from `VENUES`, a registry of `VenueSpec` entries. Adding a venue is one entry:
 a `VenueSpec` with its URLs, default topics, a client factory (anything with `async run()` and
@@ -30,7 +31,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-from app.feeds.events import Event, event_to_json
+from app.feeds.events import Event, FeedStatus, Latency, event_to_json
 
 EventSink = Callable[[Event], None]
 RawSink = Callable[[float, str | bytes], None]
@@ -289,11 +290,13 @@ class FeedRunner:
         self._stop = asyncio.Event()
 
     def _event(self, event: Event) -> None:
-        if not self._stopping:
-            self._on_event(event)
+        if self._stopping:
+            return
+        if not isinstance(event, (FeedStatus, Latency)):
+            self._last_rx = time.monotonic()  # data, acks, errors: not pongs or our own statuses
+        self._on_event(event)
 
     def _raw(self, t: float, frame: str | bytes) -> None:
-        self._last_rx = time.monotonic()
         if self._on_raw is not None and not self._stopping:
             self._on_raw(t, frame)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 import subprocess
@@ -205,3 +206,20 @@ def test_bad_url_exits_non_zero_with_one_line_subprocess() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "invalid URL" in lines[0]
     assert result.stdout == ""
+
+
+@pytest.mark.asyncio
+async def test_idle_exit_ignores_heartbeat_pongs(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = feed.VENUES["bitmex"]
+
+    def make_client(request: Any, on_event: Any, on_raw: Any) -> Any:
+        client = spec.make_client(request, on_event, on_raw)
+        client.handler.settings.watchdog_idle = 0.05
+        return client
+
+    monkeypatch.setitem(feed.VENUES, "bitmex", dataclasses.replace(spec, make_client=make_client))
+    async with MiniBitmex() as srv:
+        srv.books["XBTUSD"] = book()
+        args = parse("feed", "--url", srv.url, "--symbol", "XBTUSD", "--idle-exit", "0.4")
+        assert await asyncio.wait_for(feed.run_async(args), 5) == 0
+        assert srv.conns[0].received.count("ping") >= 3
