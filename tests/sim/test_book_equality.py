@@ -130,13 +130,17 @@ async def test_books_match_after_a_burst() -> None:
 @pytest.mark.asyncio
 async def test_freeze_after_goes_quiet_and_truth_is_stable() -> None:
     async with SimServer(SimConfig(seed=3, rate=300.0, freeze_after=0.3)) as sim:
+        ws = await connect(
+            sim.url + "?subscribe=orderBookL2,trade,instrument,quote", max_queue=None
+        )
         await asyncio.sleep(0.5)
         assert sim.frozen
         before = [sim.truth(s) for s in SYMBOLS]
         sent = sim.messages_sent
         await asyncio.sleep(0.3)
         assert [sim.truth(s) for s in SYMBOLS] == before
-        assert sim.messages_sent == sent
+        assert sim.messages_sent == sent > 0
+        await ws.close()
         truth = before[0]
         assert set(truth) == {
             "venue",
@@ -152,3 +156,28 @@ async def test_freeze_after_goes_quiet_and_truth_is_stable() -> None:
         assert truth["resyncs"] == truth["reconnects"] == truth["dropped_before_partial"] == 0
         if truth["last_trade"] is not None:
             assert truth["last_trade"]["symbol"] == "XBTUSD"
+
+
+@pytest.mark.asyncio
+async def test_serving_a_shared_exchange_driven_elsewhere() -> None:
+    from app.sim.market.exchange import Exchange
+
+    exchange = Exchange(SYMBOLS, seed=4)
+    async with SimServer(SimConfig(), exchange=exchange) as sim:
+        assert sim.exchange is exchange
+        ws = await connect(sim.url + "?subscribe=orderBookL2:XBTUSD")
+        consumer = Consumer("orderBookL2", ws)
+        reader = asyncio.create_task(consumer.read())
+        await asyncio.sleep(0.1)
+        for _ in range(500):
+            exchange.step()
+        await consumer.sync()
+        assert sim.steps == 0
+        book = consumer.books["XBTUSD"]
+        truth = sim.truth("XBTUSD")
+        assert _levels(book) == (truth["bids"], truth["asks"])
+        reader.cancel()
+        await ws.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    assert exchange.listeners == []

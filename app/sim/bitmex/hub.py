@@ -328,6 +328,11 @@ class BitmexHub:
             self.funding[sym] = hist
         exchange.listeners.append(self.on_event)
 
+    def detach(self) -> None:
+        """Stop listening to the exchange."""
+        if self.on_event in self.exchange.listeners:
+            self.exchange.listeners.remove(self.on_event)
+
     # -- registry -------------------------------------------------------------------------
 
     def has_subs(self, table: str, symbol: str | None) -> bool:

@@ -222,10 +222,15 @@ class SimFaults:
 class SimServer:
     """A simulated BitMEX realtime server. Use `async with SimServer(cfg) as sim:`."""
 
-    def __init__(self, config: SimConfig | None = None) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, *, exchange: Exchange | None = None
+    ) -> None:
+        """`exchange`: serve an existing market (e.g. one shared with another venue's
+        front-end); then whoever created it drives it and this server only publishes."""
         self.config = config or SimConfig()
         cfg = self.config
-        self.exchange = Exchange(
+        self.drives_market = exchange is None
+        self.exchange = exchange or Exchange(
             list(cfg.symbols),
             seed=cfg.seed,
             accounts=cfg.accounts,
@@ -292,6 +297,8 @@ class SimServer:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if not self.drives_market:
+            self.hub.detach()
 
     async def __aenter__(self) -> SimServer:
         await self.start()
@@ -499,7 +506,7 @@ class SimServer:
             dt = min(now - last, MAX_CATCH_UP_S)
             last = now
             elapsed = now - self._started_at
-            if cfg.freeze_after is not None and elapsed >= cfg.freeze_after:
+            if cfg.freeze_after is not None and elapsed >= cfg.freeze_after and self.drives_market:
                 self.exchange.frozen = True
             while self._pending_faults and self._pending_faults[0].at <= elapsed:
                 self._apply_fault(self._pending_faults.pop(0))
@@ -512,12 +519,13 @@ class SimServer:
             credit += rate * dt
             steps = int(credit)
             credit -= steps
-            if not self.exchange.frozen:
-                step = self.exchange.step
-                for _ in range(steps):
-                    step()
-                self.steps += steps
-            self.exchange.tick()
+            if self.drives_market:
+                if not self.exchange.frozen:
+                    step = self.exchange.step
+                    for _ in range(steps):
+                        step()
+                    self.steps += steps
+                self.exchange.tick()
             if now >= next_liveness:
                 next_liveness = now + 0.1
                 self._check_heartbeats(now)

@@ -97,11 +97,11 @@ class OrderBook:
     def levels(self, side: Side, n: int | None = None) -> list[Level]:
         """Levels of a side, best first (all, or the first `n`)."""
         book = self.side_map(side)
-        values = book.values()
-        count = len(values) if n is None else min(n, len(values))
+        getter = dict.__getitem__
         if side == "Buy":
-            return [values[-1 - i] for i in range(count)]
-        return [values[i] for i in range(count)]
+            start = 0 if n is None else max(0, len(book) - n)
+            return [getter(book, k) for k in book.islice(start, None, reverse=True)]
+        return [getter(book, k) for k in book.islice(0, n)]
 
     def nth_price(self, side: Side, n: int) -> int | None:
         """Price of the n-th best level (0-based), or None when the side is shorter."""

@@ -6,6 +6,7 @@ prices and computes contract values in the settlement currency's minor unit (e.g
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +34,7 @@ class InstrumentSpec:
     init_margin: float = 0.01
     volatility: float = 1.0e-4  # relative fair-price volatility per sqrt(second)
 
-    @property
+    @functools.cached_property
     def decimals(self) -> int:
         """Number of decimals needed to print a price exactly."""
         exponent = Decimal(str(self.tick_size)).normalize().as_tuple().exponent
