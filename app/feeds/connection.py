@@ -399,7 +399,6 @@ class ConnectionHandler:
                 ping_interval=None,
                 ping_timeout=None,
                 max_size=self.settings.max_size,
-                max_queue=None,
                 proxy=None,
             )
         except asyncio.CancelledError:
