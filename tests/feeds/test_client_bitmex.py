@@ -401,3 +401,17 @@ async def test_no_auth_reply_reconnects() -> None:
             isinstance(e, FeedStatus) and "no reply to authentication" in e.detail for e in h.events
         )
         await h.stop()
+
+
+@pytest.mark.asyncio
+async def test_429_handshake_waits_then_connects() -> None:
+    async with MiniBitmex() as srv:
+        srv.reject_statuses = [429]
+        srv.books["XBTUSD"] = book_rows("XBTUSD", 50000.0)
+        h = Harness(fast_config(srv.url, rate_limited_wait=0.25)).start()
+        await srv.wait_for(lambda: h.books.of("XBTUSD") == expected(srv.books["XBTUSD"]))
+        first, second = srv.handshake_times[:2]
+        assert second - first >= 0.25
+        assert h.client.stats.rate_limited == 1
+        assert h.client.snapshot_stats().connects_last_hour == 2
+        await h.stop()

@@ -223,3 +223,20 @@ async def test_idle_exit_ignores_heartbeat_pongs(monkeypatch: pytest.MonkeyPatch
         args = parse("feed", "--url", srv.url, "--symbol", "XBTUSD", "--idle-exit", "0.4")
         assert await asyncio.wait_for(feed.run_async(args), 5) == 0
         assert srv.conns[0].received.count("ping") >= 3
+
+
+def test_build_request_urls_topics_and_venues() -> None:
+    from app.feeds.bitmex.constants import LIVE_URL, TESTNET_URL
+
+    spec, request = feed.build_request(parse("feed", "--symbol", "XBTUSD,ETHUSD"))
+    assert spec.name == "bitmex" and request.url == LIVE_URL
+    assert request.symbols == ["XBTUSD", "ETHUSD"]
+    assert request.topics == ["orderBookL2", "trade", "quote", "instrument"]
+    _, testnet = feed.build_request(parse("feed", "--testnet", "--symbol", "X"))
+    assert testnet.url == TESTNET_URL
+    assert feed.build_request(parse("feed", "--symbol", "X", "--duration", "0")) == (
+        "--duration must be positive"
+    )
+    assert {"bitmex", "bitmart", "bitmart-legacy"} <= set(feed.VENUES)
+    with pytest.raises(SystemExit):
+        parse("feed", "--venue", "nowhere", "--symbol", "X")
