@@ -119,6 +119,13 @@ class DeadMansSwitch:
     def timeout_s(self) -> float:
         return self._timeout_s
 
+    def set_timeout(self, timeout_s: float) -> None:
+        """Choose the timeout without arming (an armed switch re-arms with it at once)."""
+        if self._enabled:
+            self.arm(timeout_s)
+        else:
+            self._timeout_s = clamp_timeout(timeout_s)
+
     def arm(self, timeout_s: float | None = None) -> None:
         """Turn the switch on (or change its timeout); the next `step()` sends at once."""
         if timeout_s is not None:

@@ -106,9 +106,12 @@ async def login(panel: Any, key: str = KEY, secret: str = SECRET) -> None:
 
 
 async def login_ok(panel: Any) -> None:
+    """Log in and wait until every private table's snapshot has arrived."""
     fut = signal_future(panel.logged_in_changed)
     await login(panel)
     assert (await asyncio.wait_for(fut, 5))[0] is True
+    versions = panel.account.store.table_versions
+    await wait_for(lambda: all(v > 0 for v in versions.values()), what="private snapshots")
 
 
 def panel_working(panel: Any) -> dict[str, tuple[str, float, float | None, float]]:

@@ -297,3 +297,18 @@ async def test_client_refusing_to_send_raises_banner() -> None:
     h.dms.handle_event(FeedError("bitmex", "cancelAllAfter not sent: not connected"))
     st = h.dms.status()
     assert st.phase == "alarm" and st.alarm is not None and "not connected" in st.alarm
+
+
+@pytest.mark.asyncio
+async def test_set_timeout_without_arming_then_rearm_when_on() -> None:
+    h = Harness()
+    h.dms.set_connected(True)
+    h.dms.set_timeout(30)
+    await h.dms.step()
+    assert h.sent == [] and h.dms.timeout_s == 30
+    h.dms.arm()
+    await h.run_until(0.25)
+    assert h.sent == [(0.25, 30_000)]
+    h.dms.set_timeout(2)  # below the minimum: clamped, and re-armed at once
+    await h.run_until(0.5)
+    assert h.sent[-1] == (0.5, 5_000)

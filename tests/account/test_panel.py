@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -282,3 +283,97 @@ async def test_logout_reports_unconfirmed_disarm(qtbot: Any) -> None:
         panel_mod.DISARM_WAIT_S = old
     assert "Could not confirm" in panel.login.error_text()
     assert any(a.kind == "dms" for a in alerts)
+
+
+class FakeBridge:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self.taps: list[Any] = []
+
+    def on_event(self, ev: Any) -> None:
+        self.events.append(ev)
+
+    def add_tap(self, tap: Any) -> None:
+        self.taps.append(tap)
+
+    def remove_tap(self, tap: Any) -> None:
+        self.taps.remove(tap)
+
+
+class FakeMarket:
+    def __init__(self, venue_key: str, has_account: bool) -> None:
+        self.spec = type("Spec", (), {"venue_key": venue_key})()
+        self.url = "ws://127.0.0.1:1/realtime"
+        self.has_account = has_account
+        self.bridge = FakeBridge()
+        self.state = None
+        self.client = None
+
+
+async def test_private_rows_reach_a_market_session_without_account(qtbot: Any) -> None:
+    factory = Factory()
+    panel = _panel(qtbot, factory)
+    market = FakeMarket("demo", has_account=False)
+    panel.bind_session(market)
+    assert market.bridge.taps  # market disconnects are watched
+    assert await _login(panel) == "authenticated"
+    forwarded = [e for e in market.bridge.events if isinstance(e, TableRows)]
+    assert [e.table for e in forwarded] == ["order"]
+    # a session on another environment, or with its own account, gets nothing
+    for other in (FakeMarket("live", False), FakeMarket("demo", True)):
+        panel.bind_session(other)
+        factory.clients[0].on_event(
+            TableRows("bitmex", "order", "update", ["orderID"], [{"orderID": "o1"}], 0.0)
+        )
+        assert other.bridge.events == []
+    assert market.bridge.taps == []  # unbinding removed the tap
+
+
+async def test_market_disconnect_toast(qtbot: Any) -> None:
+    panel = _panel(qtbot, Factory())
+    market = FakeMarket("demo", has_account=True)
+    panel.bind_session(market)
+    alerts: list[Any] = []
+    panel.alert.connect(alerts.append)
+    tap = market.bridge.taps[0]
+    tap(FeedStatus("bitmex", "reconnecting", "boom"))
+    assert alerts == []  # never was live
+    tap(FeedStatus("bitmex", "live"))
+    tap(FeedStatus("bitmex", "reconnecting", "socket closed"))
+    tap(FeedStatus("bitmex", "reconnecting", "socket closed"))
+    assert [(a.kind, a.text) for a in alerts] == [("disconnect", "socket closed")]
+
+
+async def test_alert_options_and_settings_round_trip(qtbot: Any, tmp_path: Any) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QWidget
+
+    from app.gui.notifications import Notifier
+
+    panel = _panel(qtbot, Factory())
+    host = QWidget()
+    qtbot.addWidget(host)
+    notifier = Notifier(host)
+    panel.set_notifier(notifier)
+    opts = panel.alert_options
+    opts.sound.setChecked(True)
+    opts.kind_boxes["fill"].setChecked(False)
+    opts.liq_distance.setValue(2.5)
+    assert notifier.sound and "fill" not in notifier.enabled_kinds
+    assert panel.liquidation_watch.distance_pct == 2.5
+    panel.dms_bar.timeout.setValue(45)
+    assert await _login(panel) == "authenticated"
+    path = str(tmp_path / "s.ini")
+    settings = QSettings(path, QSettings.Format.IniFormat)
+    panel.save_settings(settings)
+    settings.sync()
+    text = Path(path).read_text()  # noqa: ASYNC240
+    assert "KEY1" in text and SECRET not in text
+    other = _panel(qtbot, Factory())
+    other.restore_settings(QSettings(path, QSettings.Format.IniFormat))
+    assert other.dms_bar.timeout.value() == 45
+    assert other.alert_options.liq_distance.value() == 2.5
+    assert other.alert_options.sound.isChecked()
+    assert "fill" not in other.alert_options.enabled_kinds()
+    assert other.login.key_edit.text() == "KEY1"  # the last key id, never the secret
+    assert other.login.secret_edit.text() == ""

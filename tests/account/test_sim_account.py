@@ -33,6 +33,8 @@ pytestmark = [
 async def test_login_and_tables_match_the_simulator(qtbot: Any) -> None:
     async with running_sim() as sim:
         panel = make_panel(qtbot, sim)
+        alerts: list[Any] = []
+        panel.alert.connect(alerts.append)
         await login_ok(panel)
         handle = sim.account(KEY)
         book = sim.truth("XBTUSD")
@@ -46,6 +48,8 @@ async def test_login_and_tables_match_the_simulator(qtbot: Any) -> None:
         await wait_for(lambda: len(panel.fills_model.rows()) >= 1, what="fills")
         fill = panel.fills_model.rows()[0]
         assert fill.side == "Buy" and fill.symbol == "XBTUSD"
+        await wait_for(lambda: any(a.kind == "fill" for a in alerts), what="fill toast")
+        assert next(a for a in alerts if a.kind == "fill").title == "Filled Buy XBTUSD"
         pos = handle.position("XBTUSD")
         await wait_for(
             lambda: any(p.qty == pos.current_qty for p in panel.account.store.positions()),

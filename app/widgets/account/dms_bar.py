@@ -121,7 +121,11 @@ class DmsBar(QWidget):
         self._status = status
         theme = current_theme()
         self.toggle.setChecked(status.enabled)
-        if int(status.timeout_s) != self.timeout.value() and not self.timeout.hasFocus():
+        if (
+            status.enabled
+            and int(status.timeout_s) != self.timeout.value()
+            and not self.timeout.hasFocus()
+        ):
             self.timeout.setValue(int(status.timeout_s))
         period = refresh_period(status.timeout_s)
         texts = {

@@ -31,7 +31,5 @@ def install_account_dock(window: MainWindow, *, split_of: str | None = None) -> 
         size=260,
     )
     panel.status_message.connect(window.statusBar().showMessage)
-    notifier = Notifier(window)
-    panel.alert.connect(notifier.notify)
-    panel.notifier = notifier
+    panel.set_notifier(Notifier(window))
     return panel

@@ -53,10 +53,11 @@ from app.feeds.bitmex import constants as bx
 from app.feeds.bitmex.auth import ApiCredentials
 from app.feeds.events import Event, FeedStatus, TableRows
 from app.gui.notifications import Notifier
-from app.gui.settings import read_float, read_int
+from app.gui.settings import read_bool, read_float, read_int
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.state.units import tick_decimals
 from app.widgets.account import columns as cols
+from app.widgets.account.alert_options import AlertOptions
 from app.widgets.account.dialogs import Question
 from app.widgets.account.dms_bar import DmsBar
 from app.widgets.account.login_form import ENV_LABELS, LoginForm
@@ -75,6 +76,7 @@ KEY_LAST_KEY = "last_key/{env}"
 KEY_DMS_TIMEOUT = "dms_timeout"
 KEY_SOUND = "sound"
 KEY_LIQ_PCT = "liquidation_distance_pct"
+KEY_ALERT_KINDS = "alert_kinds"
 FIXED_URLS: dict[str, str] = {"live": bx.LIVE_URL, "testnet": bx.TESTNET_URL}
 
 
@@ -134,7 +136,6 @@ class AccountPanel(QWidget):
         self._seen_execs: set[str] = set()
         self._last_working: dict[str, Any] = {}
         self._vanished: dict[str, Any] = {}
-        self._seeded_fills = False
         self._dirty = False
         self._last_alarm: str | None = None
         self._connection_ok = False
@@ -179,6 +180,8 @@ class AccountPanel(QWidget):
         self.tabs.addTab(self.recent_view, "Recent orders")
         self.tabs.addTab(self.fills_view, "Executions")
         self.tabs.addTab(self.wallet_view, "Wallet")
+        self.alert_options = AlertOptions(self.tabs)
+        self.tabs.addTab(self.alert_options, "Alerts")
         account_page = QWidget(self)
         page = QVBoxLayout(account_page)
         page.setContentsMargins(0, 0, 0, 0)
@@ -205,6 +208,7 @@ class AccountPanel(QWidget):
         self.dms_bar.arm_requested.connect(self._on_arm)
         self.dms_bar.disarm_requested.connect(self._on_disarm)
         self.dms_bar.acknowledged.connect(self._on_ack)
+        self.alert_options.changed.connect(self._apply_alert_options)
         self.apply_theme(current_theme())
 
     # ---- window feature hooks ---------------------------------------------------------------
@@ -221,6 +225,19 @@ class AccountPanel(QWidget):
             self.demo_url = session.url
         if self.account is None:
             self._on_env_changed(self.login.env())
+
+    def set_notifier(self, notifier: Notifier) -> None:
+        """Show this panel's alerts through `notifier` (with the panel's alert options)."""
+        self.notifier = notifier
+        self.alert.connect(notifier.notify)
+        self._apply_alert_options()
+
+    def _apply_alert_options(self) -> None:
+        opts = self.alert_options
+        self.liquidation_watch.distance_pct = opts.liq_distance.value()
+        if self.notifier is not None:
+            self.notifier.sound = opts.sound.isChecked()
+            self.notifier.enabled_kinds = opts.enabled_kinds()
 
     def _market_tap(self, ev: Event) -> None:
         """Toast when the market-data connection drops after having been live."""
@@ -245,7 +262,9 @@ class AccountPanel(QWidget):
         for env, key in self._last_keys.items():
             settings.setValue(KEY_LAST_KEY.format(env=env), key)
         settings.setValue(KEY_DMS_TIMEOUT, self.dms_bar.timeout.value())
-        settings.setValue(KEY_LIQ_PCT, self.liquidation_watch.distance_pct)
+        settings.setValue(KEY_LIQ_PCT, self.alert_options.liq_distance.value())
+        settings.setValue(KEY_SOUND, self.alert_options.sound.isChecked())
+        settings.setValue(KEY_ALERT_KINDS, ",".join(sorted(self.alert_options.enabled_kinds())))
 
     def restore_settings(self, settings: QSettings) -> None:
         for env in ENVIRONMENTS:
@@ -253,9 +272,17 @@ class AccountPanel(QWidget):
             if isinstance(value, str) and value:
                 self._last_keys[env] = value
         self.dms_bar.timeout.setValue(read_int(settings, KEY_DMS_TIMEOUT, DMS_DEFAULT_TIMEOUT_S))
-        self.liquidation_watch.distance_pct = read_float(
-            settings, KEY_LIQ_PCT, DEFAULT_LIQUIDATION_DISTANCE_PCT
+        opts = self.alert_options
+        opts.liq_distance.setValue(
+            read_float(settings, KEY_LIQ_PCT, DEFAULT_LIQUIDATION_DISTANCE_PCT)
         )
+        opts.sound.setChecked(read_bool(settings, KEY_SOUND, False))
+        kinds = settings.value(KEY_ALERT_KINDS)
+        if isinstance(kinds, str):
+            chosen = set(kinds.split(",")) if kinds else set()
+            for kind, box in opts.kind_boxes.items():
+                box.setChecked(kind in chosen)
+        self._apply_alert_options()
         env = settings.value(KEY_ENV)
         if isinstance(env, str):
             self.login.set_env(env)
@@ -323,7 +350,7 @@ class AccountPanel(QWidget):
         self._seen_execs.clear()
         self._last_working.clear()
         self._vanished.clear()
-        self._seeded_fills = False
+
         self.login.set_busy(True)
         self.header.setText(f"Logging in to {ENV_LABELS[env]}…")
         self.account = AccountSession(
@@ -336,12 +363,16 @@ class AccountPanel(QWidget):
             client_factory=self.client_factory,
             dms_clock=self.dms_clock,
         )
+        self.account.dms.set_timeout(float(self.dms_bar.timeout.value()))
         self.account.start()
         return True
 
     # ---- session callbacks ------------------------------------------------------------------
     def _on_event(self, ev: Event) -> None:
         if isinstance(ev, TableRows) and ev.table in ACCOUNT_TABLES:
+            if ev.table == "execution" and ev.action == "partial":
+                # executions of the snapshot happened before this session: no toasts for them
+                self._seen_execs.update(str(r.get("execID")) for r in ev.rows)
             self._mark_dirty()
             self._forward(ev)
         elif (
@@ -562,11 +593,8 @@ class AccountPanel(QWidget):
             log.exception("account tables could not be refreshed")
             return
         self.tabs.setTabText(0, f"Working orders ({self.working_model.rowCount()})")
-        fills = fill_alerts(executions, self._seen_execs)
-        if self._seeded_fills:
-            for item in fills:
-                self.alert.emit(item)
-        self._seeded_fills = True
+        for item in fill_alerts(executions, self._seen_execs):
+            self.alert.emit(item)
         for item in self.liquidation_watch.check(positions):
             self.alert.emit(item)
         self.refreshed.emit()
