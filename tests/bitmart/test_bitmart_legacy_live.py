@@ -93,8 +93,9 @@ async def test_every_channel_over_the_wire() -> None:
             sim.freeze()
             await asyncio.sleep(0.15)
             last = sink.of(BookLevels)[-1]
-            grouped = sim.market.grouped("BTC_USDT", "Buy", 1, 20)
-            assert last.bids == [(float(p), float(q)) for p, q, _ in grouped]
+            truth = sim.truth("BTC_USDT", "bitmart-legacy", precision=1)
+            assert [list(lv) for lv in last.bids] == truth["bids"]
+            assert [list(lv) for lv in last.asks] == truth["asks"]
             # the de-duplicated tape equals the simulator's prints since subscribing
             trades = [t for batch in sink.of(Trades) for t in batch.trades]
             prints = list(sim.market.views["BTC_USDT"].prints)[-len(trades) :]

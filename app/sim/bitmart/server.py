@@ -21,6 +21,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from app.feeds.bitmart import constants as c
+from app.feeds.events import Side
+from app.sim.bitmart.legacy import DEPTH_LEVELS as LEGACY_LEVELS
 from app.sim.bitmart.legacy import LegacyFront, LegacySimOptions
 from app.sim.bitmart.market import BitmartMarket
 from app.sim.bitmart.v3 import V3Front, V3SimOptions
@@ -169,10 +171,24 @@ class BitmartSim:
 
     # --- truth and faults ---------------------------------------------------------------------
     def truth(
-        self, symbol: str, venue: str = c.VENUE_V3, depth: int | None = None
+        self,
+        symbol: str,
+        venue: str = c.VENUE_V3,
+        depth: int | None = None,
+        precision: int | None = None,
     ) -> dict[str, Any]:
-        """The book of `symbol` in the `depthdesk feed --book-out` JSON shape."""
-        return self.market.truth(symbol, venue, depth)
+        """The book of `symbol` in the `depthdesk feed --book-out` JSON shape.
+
+        With `precision`, the book as the legacy order channel shows it: top 20 levels grouped
+        to that many decimals.
+        """
+        out = self.market.truth(symbol, venue, depth)
+        if precision is not None:
+            sides: tuple[tuple[str, Side], ...] = (("bids", "Buy"), ("asks", "Sell"))
+            for key, side in sides:
+                levels = self.market.grouped(symbol, side, precision, depth or LEGACY_LEVELS)
+                out[key] = [[float(p), float(q)] for p, q, _ in levels]
+        return out
 
     def gap(self, symbol: str, count: int = 1) -> None:
         """Make every increase100 subscriber of `symbol` see a version gap."""
