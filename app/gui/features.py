@@ -62,8 +62,8 @@ def install_default_features(window: MainWindow) -> None:
         "chart": (760, 640),
         "tape": (420, 0),
         "positions": (720, 250),
-        "liquidations": (480, 0),
-        "account": (400, 0),
+        "liquidations": (400, 0),
+        "account": (380, 0),
     }
     for name, (width, height) in sizes.items():
         window.set_default_size(name, width, height)

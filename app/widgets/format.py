@@ -40,6 +40,8 @@ def fmt_money(value: float | None, decimals: int = 2) -> str:
     """Money with a sign only when negative."""
     if value is None or not math.isfinite(value):
         return ""
+    if round(value, decimals) == 0:
+        value = 0.0
     mag = abs(value)
     if mag >= 1e6:
         return f"{value / 1e6:,.2f}M"
@@ -50,6 +52,8 @@ def fmt_signed(value: float | None, decimals: int = 2) -> str:
     """A number with an explicit + or - sign."""
     if value is None or not math.isfinite(value):
         return ""
+    if round(value, decimals) == 0:
+        return f"{0.0:,.{decimals}f}"  # never "-0.00"
     return f"{value:+,.{decimals}f}"
 
 
