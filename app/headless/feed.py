@@ -209,16 +209,41 @@ _register_bitmart()
 
 
 class EventPrinter:
-    """Writes events as JSON lines (one per event), flushed per line."""
+    """Writes events as JSON lines (one per event), flushed per line.
 
-    def __init__(self, stream: IO[bytes] | None = None) -> None:
+    When the reader goes away (broken pipe, e.g. `| head`), printing stops and `on_closed` is
+    called once so the run can end cleanly.
+    """
+
+    def __init__(
+        self, stream: IO[bytes] | None = None, on_closed: Callable[[], None] | None = None
+    ) -> None:
         self.stream = stream if stream is not None else sys.stdout.buffer
+        self.on_closed = on_closed
         self.count = 0
+        self.closed = False
 
     def __call__(self, event: Event) -> None:
-        self.stream.write(orjson.dumps(event_to_json(event), option=orjson.OPT_APPEND_NEWLINE))
-        self.stream.flush()
+        if self.closed:
+            return
+        try:
+            self.stream.write(orjson.dumps(event_to_json(event), option=orjson.OPT_APPEND_NEWLINE))
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            self._reader_gone()
+            return
         self.count += 1
+
+    def _reader_gone(self) -> None:
+        self.closed = True
+        if self.stream is getattr(sys.stdout, "buffer", None):
+            # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+        if self.on_closed is not None:
+            self.on_closed()
 
 
 def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> None:
@@ -457,7 +482,13 @@ async def run_async(args: argparse.Namespace) -> int:
     from app.state.market import MarketState
 
     state = MarketState(spec.name)
-    printer = EventPrinter() if args.events else None
+    stops: list[Callable[[], None]] = []
+
+    def reader_gone() -> None:
+        for stop in stops:
+            stop()
+
+    printer = EventPrinter(on_closed=reader_gone) if args.events else None
 
     def on_event(event: Event) -> None:
         state.apply(event)
@@ -467,6 +498,7 @@ async def run_async(args: argparse.Namespace) -> int:
     runner = FeedRunner(
         spec, request, on_event=on_event, duration=args.duration, idle_exit=args.idle_exit
     )
+    stops.append(runner.request_stop)
     install_signal_handlers(runner.request_stop)
     outcome = await runner.run()
     if outcome.fatal is not None:

@@ -240,3 +240,20 @@ def test_build_request_urls_topics_and_venues() -> None:
     assert {"bitmex", "bitmart", "bitmart-legacy"} <= set(feed.VENUES)
     with pytest.raises(SystemExit):
         parse("feed", "--venue", "nowhere", "--symbol", "X")
+
+
+def test_event_printer_stops_when_the_reader_goes_away() -> None:
+    from app.feeds.events import Latency
+
+    class Gone:
+        def write(self, data: bytes) -> int:
+            raise BrokenPipeError
+
+        def flush(self) -> None:
+            pass
+
+    calls: list[int] = []
+    printer = feed.EventPrinter(Gone(), on_closed=lambda: calls.append(1))
+    printer(Latency("bitmex", 1.0))
+    printer(Latency("bitmex", 2.0))
+    assert printer.closed and calls == [1] and printer.count == 0
