@@ -36,6 +36,20 @@ def _faults(text: str) -> list[object]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _burst(text: str | None) -> tuple[float, float, float | None]:
+    """Parse RATE:SECONDS@EVERY (None → burst mode off)."""
+    if not text:
+        return 5000.0, 2.0, None
+    try:
+        spec, _, every = text.partition("@")
+        rate, _, seconds = spec.partition(":")
+        return float(rate), float(seconds or 2.0), float(every or 10.0)
+    except ValueError:
+        raise SystemExit(
+            f"depthdesk sim: bad --burst {text!r}; expected RATE:SECONDS@EVERY"
+        ) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `depthdesk sim`."""
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
@@ -72,6 +86,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--funding-interval", type=float, default=8 * 3600.0, help="funding interval in seconds"
     )
     parser.add_argument(
+        "--burst",
+        type=_burst,
+        default=None,
+        metavar="RATE:SECONDS@EVERY",
+        help="burst mode: RATE actions/s for SECONDS every EVERY seconds, e.g. 5000:2@10",
+    )
+    parser.add_argument(
+        "--demo-interval",
+        type=float,
+        default=1.2,
+        help="mean seconds between a demo account's own order actions",
+    )
+    parser.add_argument(
         "--faults",
         type=_faults,
         default=[],
@@ -84,6 +111,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from app.sim.bitmex.server import SimServer
     from app.sim.config import SimConfig
 
+    burst_rate, burst_seconds, burst_every = args.burst or (5000.0, 2.0, None)
     config = SimConfig(
         host=args.host,
         port=args.port,
@@ -96,6 +124,10 @@ async def _serve(args: argparse.Namespace) -> int:
         connection_limit_per_minute=args.conn_limit,
         funding_interval=args.funding_interval,
         faults=list(args.faults),
+        demo_interval=args.demo_interval,
+        burst_every=burst_every,
+        burst_rate=burst_rate,
+        burst_seconds=burst_seconds,
     )
     sim = SimServer(config)
     stop = asyncio.Event()

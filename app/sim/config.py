@@ -65,6 +65,10 @@ class SimConfig:
     connection_limit_per_minute: int | None = None
     funding_interval: float = 8 * 3600.0
     demo_activity: bool = True
+    demo_interval: float = 1.2  # mean seconds between a demo account's own order actions
+    burst_every: float | None = None  # periodic burst mode: a burst every N seconds
+    burst_rate: float = 5000.0
+    burst_seconds: float = 2.0
     faults: list[FaultSpec] = field(default_factory=list)
     tick_interval: float = 0.01
     close_timeout: float = 2.0

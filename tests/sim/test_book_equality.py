@@ -181,3 +181,11 @@ async def test_serving_a_shared_exchange_driven_elsewhere() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await reader
     assert exchange.listeners == []
+
+
+@pytest.mark.asyncio
+async def test_periodic_burst_mode() -> None:
+    config = SimConfig(rate=10.0, burst_every=0.2, burst_rate=4000.0, burst_seconds=0.1)
+    async with SimServer(config) as sim:
+        await asyncio.sleep(0.7)
+        assert sim.steps > 300  # 10/s alone would give about 7

@@ -52,7 +52,10 @@ def test_arguments_parse() -> None:
         "10",
         "--faults",
         "drop@5,stall@6:2,delay-partials@0:1",
+        "--burst",
+        "8000:1.5@12",
     )
+    assert args.burst == (8000.0, 1.5, 12.0)
     assert args.symbols == ["XBTUSD", "ETHUSD", "SOLUSD"]
     assert args.accounts == [("k1", "s1"), ("k2", "s2")]
     assert args.faults == [
@@ -64,6 +67,8 @@ def test_arguments_parse() -> None:
         _parse("--faults", "explode@1")
     with pytest.raises(SystemExit):
         _parse("--accounts", "nosecret")
+    with pytest.raises(SystemExit):
+        _parse("--burst", "fast")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

@@ -432,3 +432,26 @@ async def test_liquidation_of_a_demo_position(sim: SimServer) -> None:
     ins = await raw.until(is_table("liquidation", "insert"))
     assert set(ins["data"][0]) == {"orderID", "symbol", "side", "price", "leavesQty"}
     await raw.ws.close()
+
+
+@pytest.mark.asyncio
+async def test_demo_account_keeps_trading_on_its_own() -> None:
+    config = SimConfig(rate=400.0, accounts=[(KEY, SECRET)], demo_interval=0.05)
+    async with SimServer(config) as sim:
+        raw = await _open(sim.url)
+        await raw.recv()
+        await raw.send({"op": "authKeyExpires", "args": auth_args(KEY, SECRET)})
+        await raw.send({"op": "subscribe", "args": ["order", "execution", "position"]})
+        partial = await raw.until(is_table("order", "partial"))
+        assert partial["data"] and all(
+            r["ordStatus"] in ("New", "PartiallyFilled") for r in partial["data"]
+        )
+        positions = await raw.until(is_table("position", "partial"))
+        assert {r["symbol"] for r in positions["data"]} == {"XBTUSD", "ETHUSD"}
+        fill = await raw.until(
+            lambda m: is_table("execution", "insert")(m) and m["data"][0]["execType"] == "Trade",
+            wait=5.0,
+        )
+        assert fill["data"][0]["lastQty"] > 0
+        await raw.until(is_table("position", "update"))
+        await raw.ws.close()

@@ -124,6 +124,7 @@ E_DECODE = (
 E_BAD_TIMEOUT = "Invalid cancelAllAfter timeout: must be a non-negative integer of milliseconds."
 E_RATE_LIMITED = "Rate limit exceeded, retry in 1 minute."
 E_BAD_PATH = "Not Found"
+E_INTERNAL = "Internal error while handling the request."
 
 HEARTBEAT_CLOSE_REASON = "heartbeat timeout"
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -32,6 +33,7 @@ from app.sim.bitmex import rows
 from app.sim.bitmex.auth import AuthOutcome, verify
 from app.sim.bitmex.constants import (
     E_BAD_PATH,
+    E_INTERNAL,
     E_RATE_LIMITED,
     HEADER_API_EXPIRES,
     HEADER_API_KEY,
@@ -54,6 +56,7 @@ from app.sim.config import FaultSpec, SimConfig
 from app.sim.market.accounts import DemoAccount, DemoOrder, Position
 from app.sim.market.exchange import Exchange
 
+log = logging.getLogger(__name__)
 MALFORMED_FRAME = b'{"table":"orderBookL2","action":"update","data":[{"symbol":'
 UNKNOWN_LEVEL_ID = 1
 MAX_CATCH_UP_S = 0.25
@@ -236,6 +239,7 @@ class SimServer:
             accounts=cfg.accounts,
             funding_interval=cfg.funding_interval,
             demo_activity=cfg.demo_activity,
+            demo_interval=cfg.demo_interval,
         )
         self.hub = BitmexHub(self.exchange)
         self.faults = SimFaults(self)
@@ -462,7 +466,11 @@ class SimServer:
             session.subscribe_topics(topics, {"op": "subscribe", "args": topics})
         async for message in conn:
             text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-            session.handle_text(text)
+            try:
+                session.handle_text(text)
+            except Exception:
+                log.exception("request handling failed")
+                session.error(500, E_INTERNAL, text[:200])
 
     async def _serve_multiplex(self, conn: SimConnection, link: SocketLink) -> None:
         streams: dict[str, Session] = {}
@@ -486,7 +494,12 @@ class SimServer:
                 link.sessions.add(session)
                 session.welcome()
             elif kind == 0 and sid in streams:
-                streams[sid].handle_message(packet[3] if len(packet) > 3 else None)
+                payload = packet[3] if len(packet) > 3 else None
+                try:
+                    streams[sid].handle_message(payload)
+                except Exception:
+                    log.exception("request handling failed")
+                    streams[sid].error(500, E_INTERNAL, payload)
             elif kind == 2 and sid in streams:
                 session = streams.pop(sid)
                 link.sessions.discard(session)
@@ -500,6 +513,7 @@ class SimServer:
         last = time.monotonic()
         credit = 0.0
         next_liveness = last
+        next_burst = last + cfg.burst_every if cfg.burst_every else None
         while True:
             await asyncio.sleep(cfg.tick_interval)
             now = time.monotonic()
@@ -510,6 +524,9 @@ class SimServer:
                 self.exchange.frozen = True
             while self._pending_faults and self._pending_faults[0].at <= elapsed:
                 self._apply_fault(self._pending_faults.pop(0))
+            if next_burst is not None and cfg.burst_every and now >= next_burst:
+                next_burst = now + cfg.burst_every
+                self.burst(cfg.burst_rate, cfg.burst_seconds)
             rate = cfg.rate
             if self._burst_rate is not None:
                 if now < self._burst_until:
@@ -520,12 +537,15 @@ class SimServer:
             steps = int(credit)
             credit -= steps
             if self.drives_market:
-                if not self.exchange.frozen:
-                    step = self.exchange.step
-                    for _ in range(steps):
-                        step()
-                    self.steps += steps
-                self.exchange.tick()
+                try:
+                    if not self.exchange.frozen:
+                        step = self.exchange.step
+                        for _ in range(steps):
+                            step()
+                        self.steps += steps
+                    self.exchange.tick()
+                except Exception:  # keep serving; the failure is logged with its traceback
+                    log.exception("simulated market step failed")
             if now >= next_liveness:
                 next_liveness = now + 0.1
                 self._check_heartbeats(now)

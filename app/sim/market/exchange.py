@@ -83,12 +83,14 @@ class Exchange:
         accounts: list[tuple[str, str]] | None = None,
         funding_interval: float = 8 * 3600.0,
         demo_activity: bool = True,
+        demo_interval: float = 1.2,
     ) -> None:
         self.rng = random.Random(seed)
         self.clock = clock
         self.listeners: list[Listener] = []
         self.frozen = False
         self.demo_activity = demo_activity
+        self.demo_interval = demo_interval
         now = clock()
         self._level_ids = itertools.count(self.rng.randint(10**8, 9 * 10**8))
         self._mm_ids = itertools.count(1)
@@ -105,7 +107,9 @@ class Exchange:
         creds = accounts if accounts is not None else [generate_credentials(self.rng)]
         self.accounts: dict[str, DemoAccount] = {}
         for i, (key, secret) in enumerate(creds):
-            acct = DemoAccount(number=100_001 + i, key=key, secret=secret, next_agent_at=now + 1.0)
+            acct = DemoAccount(
+                number=100_001 + i, key=key, secret=secret, next_agent_at=now + demo_interval
+            )
             for m in self.markets.values():
                 acct.position(m.spec).mark_price = m.stats.mark_price
                 acct.balance(m.spec.settl_currency)
@@ -483,7 +487,8 @@ class Exchange:
         if self.demo_activity:
             for acct in self.accounts.values():
                 if now >= acct.next_agent_at:
-                    acct.next_agent_at = now + self.rng.uniform(0.6, 1.8)
+                    spread = self.demo_interval / 2
+                    acct.next_agent_at = now + self.rng.uniform(spread, 3 * spread)
                     self._demo_agent(acct)
 
     def _roll_bins(self, m: SymbolMarket, now: float) -> None:
