@@ -8,12 +8,22 @@ import json
 from pathlib import Path
 
 import pytest
-from bitmart_helpers import fast_sim_config
+from bitmart_helpers import fast_gate, fast_sim_config
 
 from app.feeds.bitmart.replay import LegacyReplayer, V3Replayer
 from app.feeds.bitmart.venues import register_bitmart_venues
 from app.feeds.events import BookLevels, Reset, Trades
 from app.sim.bitmart.server import BitmartSim
+
+
+@pytest.fixture
+def private_gates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own short connection gates instead of the process-wide 4 s one
+    (which would make a second legacy test in this process wait, as it must in production)."""
+    from app.feeds.bitmart import client_legacy, client_v3
+
+    monkeypatch.setattr(client_legacy, "shared_gate", lambda url, kind: fast_gate())
+    monkeypatch.setattr(client_v3, "shared_gate", lambda url, kind: fast_gate())
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
@@ -39,6 +49,7 @@ async def _feed_against(sim: BitmartSim, argv: list[str]) -> int:
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("private_gates")
 async def test_feed_v3_book_out_matches_the_simulator(tmp_path: Path) -> None:
     out = tmp_path / "book.json"
     async with BitmartSim(fast_sim_config()) as sim:
@@ -53,6 +64,7 @@ async def test_feed_v3_book_out_matches_the_simulator(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("private_gates")
 async def test_feed_legacy_book_out_matches_the_simulator(tmp_path: Path) -> None:
     out = tmp_path / "book.json"
     async with BitmartSim(fast_sim_config()) as sim:
@@ -104,3 +116,64 @@ def test_replayers_rebuild_from_recorded_text() -> None:
     assert isinstance(first[-1], Trades) and first[-1].snapshot
     assert legacy.apply(json.dumps(trade)) == []  # the repeat is a duplicate
     assert legacy.apply('{"subscribe":"pong"}') == []
+
+
+async def _record(sim: BitmartSim, argv: list[str], gap_symbol: str | None = None) -> int:
+    from app.headless import record
+
+    register_bitmart_venues()
+    parser = argparse.ArgumentParser()
+    record.add_arguments(parser)
+
+    async def faults() -> None:
+        await asyncio.sleep(0.4)
+        if gap_symbol is not None:
+            sim.gap(gap_symbol)
+        await asyncio.sleep(0.4)
+        sim.freeze()
+
+    injector = asyncio.create_task(faults())
+    result = await record.run_async(parser.parse_args(argv))
+    await injector
+    return result
+
+
+async def _replay(path: Path, out: Path) -> int:
+    from app.headless import replay
+
+    parser = argparse.ArgumentParser()
+    replay.add_arguments(parser)
+    args = parser.parse_args([str(path), "--speed", "0", "--book-out", str(out)])
+    return await replay.run_async(args)
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("private_gates")
+async def test_v3_record_then_replay_rebuilds_the_book_across_a_gap(tmp_path: Path) -> None:
+    rec = tmp_path / "v3.rec"
+    async with BitmartSim(fast_sim_config()) as sim:
+        argv = ["--venue", "bitmart", "--url", sim.v3_url, "--symbol", "ETH_USDT"]
+        argv += ["--topics", "spot/depth/increase100,spot/trade", "--duration", "1.3"]
+        assert await _record(sim, [*argv, "--out", str(rec)], gap_symbol="ETH_USDT") == 0
+        truth = sim.truth("ETH_USDT")
+    assert await _replay(rec, tmp_path / "book.json") == 0
+    book = json.loads((tmp_path / "book.json").read_text())
+    assert book["venue"] == "bitmart"
+    assert book["bids"] == truth["bids"] and book["asks"] == truth["asks"]
+    assert book["resyncs"] == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("private_gates")
+async def test_legacy_record_then_replay(tmp_path: Path) -> None:
+    rec = tmp_path / "legacy.rec"
+    async with BitmartSim(fast_sim_config()) as sim:
+        argv = ["--venue", "bitmart-legacy", "--url", sim.legacy_url, "--symbol", "BTC_USDT"]
+        argv += ["--topics", "order:BTC_USDT:1,trade", "--duration", "1.3", "--out", str(rec)]
+        assert await _record(sim, argv) == 0
+        truth = sim.truth("BTC_USDT", "bitmart-legacy", precision=1)
+    assert await _replay(rec, tmp_path / "book.json") == 0
+    book = json.loads((tmp_path / "book.json").read_text())
+    assert book["venue"] == "bitmart-legacy"
+    assert book["bids"] == truth["bids"] and book["asks"] == truth["asks"]
+    assert book["last_trade"] is not None

@@ -276,3 +276,19 @@ async def test_close_while_waiting_for_a_slot_ends_without_connecting() -> None:
         assert time.monotonic() - started < 2.0
         assert sim.legacy.stats.connections == 0 and client.stats.connects == 0
         assert sink.of(FeedStatus)[-1].state == "down"
+
+
+def test_clients_share_one_process_wide_gate_per_host() -> None:
+    from app.feeds.bitmart import constants as c
+    from app.feeds.bitmart.client_v3 import BitmartClient, BitmartConfig
+
+    def legacy(url: str) -> BitmartLegacyClient:
+        return BitmartLegacyClient(BitmartLegacyConfig(url=url, topics=["price:A_B"]), print)
+
+    first, second = legacy("wss://openws.bitmart.com"), legacy("wss://OPENWS.bitmart.com/")
+    assert first.gate is second.gate
+    assert first.gate.window >= c.LEGACY_CONNECT_INTERVAL and first.gate.limit == 1
+    assert legacy("ws://127.0.0.2:1/").gate is not first.gate
+    v3 = BitmartClient(BitmartConfig(topics=["spot/trade:A_B"]), print)
+    assert v3.gate is not first.gate
+    assert (v3.gate.limit, v3.gate.window) == (c.V3_MAX_CONNECTS_PER_WINDOW, c.V3_CONNECT_WINDOW)
