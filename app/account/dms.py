@@ -198,7 +198,7 @@ class DeadMansSwitch:
                 self.set_connected(False, ev.detail or f"connection {ev.state}")
         elif isinstance(ev, Reset):
             if self._connected and (self._enabled or self._need_off):
-                self.set_connected(False, "reconnected" + (f" ({ev.reason})" if ev.reason else ""))
+                self.set_connected(False, ev.reason or "connection reset")
         elif isinstance(ev, FeedError) and _is_dms_error(ev):
             self._on_error(ev)
 
@@ -366,9 +366,13 @@ class DeadMansSwitch:
 
     def _disconnect_text(self, reason: str) -> str:
         left = self.seconds_left()
-        if left is not None and left > 0:
-            return f"{reason}: orders will be cancelled in {left:.0f} s unless it reconnects"
-        return f"{reason}: the switch cannot be refreshed"
+        if left is not None and left > 0 and self._server_cancel_time is not None:
+            at = time.strftime("%H:%M:%S", time.gmtime(self._server_cancel_time))
+            return (
+                f"{reason} — cannot refresh; the server cancels ALL open orders at {at} UTC "
+                "unless the connection is back before then (it re-arms at once)"
+            )
+        return f"{reason} — the switch cannot be refreshed until the connection is back"
 
     def _raise_alarm(self, text: str) -> None:
         if text != self._alarm:

@@ -117,10 +117,21 @@ def test_order_columns_text(store: AccountStore) -> None:
         "Filled",
         "Avg price",
         "Status",
+        "Text",
     ]
     texts = model.text_rows()
     by_side = {t[2]: t for t in texts}
-    assert by_side["Buy"][1:] == ["XBTUSD", "Buy", "Limit", "100", "50,000.5", "0", "\u2013", "New"]
+    assert by_side["Buy"][1:] == [
+        "XBTUSD",
+        "Buy",
+        "Limit",
+        "100",
+        "50,000.5",
+        "0",
+        "\u2013",
+        "New",
+        "",
+    ]
     assert by_side["Sell"][5] == "50,010.0"
     # side colour and alignment
     row = [r.side for r in model.rows()].index("Buy")
@@ -196,3 +207,26 @@ def test_money_that_rounds_to_zero_has_no_sign_or_colour() -> None:
     assert fmt_money(-0.0345678, "XBT") == "-0.034568"
     assert fmt_money(None, "XBT") == "\u2013"
     assert fmt_countdown(59.2) == "1:00" and fmt_countdown(-1) == "0:00"
+
+
+def test_venue_text_on_one_line(store: AccountStore) -> None:
+    store.apply(
+        _ev(
+            "order",
+            "update",
+            [
+                {
+                    "orderID": "a",
+                    "account": 1,
+                    "ordStatus": "Canceled",
+                    "leavesQty": 0,
+                    "text": "Canceled: Cancel all after timeout\nSubmitted via API.",
+                }
+            ],
+            ["orderID"],
+        )
+    )
+    model = _model("orders")
+    model.set_rows(store.recent_orders())
+    row = next(t for t in model.text_rows() if t[8] == "Canceled")
+    assert row[9] == "Canceled: Cancel all after timeout · Submitted via API."

@@ -186,4 +186,12 @@ async def test_account_panel_screenshot(qtbot: Any) -> None:
         path = ARTIFACTS / "account_panel.png"
         assert panel.grab().save(str(path))
         assert path.stat().st_size > 5000
+        prices = [r.price for r in panel.working_model.rows()]
+        assert prices == sorted(prices, reverse=True)
+        panel.tabs.setCurrentWidget(panel.fills_view)
+        assert panel.grab().save(str(ARTIFACTS / "account_panel_executions.png"))
+        sim.faults.drop_connections()
+        await wait_for(lambda: panel.dms_bar.banner_text() != "", what="banner")
+        assert panel.grab().save(str(ARTIFACTS / "account_panel_alarm.png"))
+        await wait_for(lambda: panel.account.dms.status().phase == "armed", what="re-armed")
         await panel.logout(ask=False)

@@ -35,6 +35,11 @@ def _time(row: Any) -> Any:
     return first(row, "timestamp", "transact_time", "transactTime", "time", "updated_at")
 
 
+def _text(row: Any) -> str:
+    """The venue's free text, on one line (BitMEX uses newlines between remarks)."""
+    return " · ".join(part.strip() for part in str(first(row, "text") or "").splitlines() if part)
+
+
 def _currency(row: Any) -> str:
     return str(first(row, "currency", "display_currency") or "")
 
@@ -94,6 +99,7 @@ def order_columns(decimals: PriceDecimals) -> list[Column]:
         ),
         Column("Avg price", lambda r: first(r, "avg_px", "avgPx"), avg_text, numeric=True),
         Column("Status", status, status, tooltip=status_tip),
+        Column("Text", _text, _text, tooltip=_text),
     ]
 
 
@@ -109,7 +115,8 @@ def execution_columns(decimals: PriceDecimals) -> list[Column]:
         return first(row, "last_px", "lastPx", "price")
 
     def qty(row: Any) -> Any:
-        return first(row, "last_qty", "lastQty", "qty")
+        # traded quantity of a fill; the order quantity for New/Canceled/... executions
+        return first(row, "last_qty", "lastQty", "order_qty", "orderQty", "qty")
 
     def fee(row: Any) -> Any:
         return first(row, "fee", "exec_comm", "execComm")
@@ -148,6 +155,7 @@ def execution_columns(decimals: PriceDecimals) -> list[Column]:
             lambda r: fmt_money(fee(r), _currency(r)),
             numeric=True,
         ),
+        Column("Text", _text, _text, tooltip=_text),
     ]
 
 

@@ -577,7 +577,11 @@ class AccountPanel(QWidget):
         self._dirty = False
         store: Any = account.store
         try:
-            working = store.working_orders()
+            # ladder order: per symbol, highest price first (sells above buys)
+            working = sorted(
+                store.working_orders(),
+                key=lambda o: (getattr(o, "symbol", ""), -(getattr(o, "price", None) or 0.0)),
+            )
             executions = store.executions()
             self.working_model.set_rows(working)
             self.recent_model.set_rows(
