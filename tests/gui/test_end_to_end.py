@@ -23,8 +23,8 @@ from tests.gui.conftest import keep_artifact
 SYM = "XBTUSD"
 
 
-async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def _until(check: Callable[[], bool], limit: float, what: str) -> None:
+    deadline = time.monotonic() + limit
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -112,6 +112,23 @@ async def test_window_against_the_simulator(
             assert window.dock(name).grab().save(str(part), "PNG")
             keep_artifact(part)
         assert picture.stat().st_size > 20_000
+
+        # The symbol list comes from the instrument table; picking ETHUSD switches the session
+        # (same simulator) and every dock follows it.
+        box = window.symbol_box
+        await _until(lambda: box.findText("ETHUSD") >= 0, 10, "ETHUSD in the symbol list")
+        server.exchange.frozen = False
+        box.setCurrentIndex(box.findText("ETHUSD"))
+        box.activated.emit(box.currentIndex())
+        await _until(
+            lambda: controller.session is not None and controller.session.symbol == "ETHUSD",
+            10, "the ETHUSD session",
+        )  # fmt: skip
+        eth = controller.session
+        assert eth is not None and eth is not session and controller.sim.server is server
+        await _until(lambda: any(r.bid > 0 for r in ladder.model.rows()), 15, "an ETHUSD ladder")
+        assert window.windowTitle().endswith("ETHUSD")
+        assert ladder.model.tick == eth.state.instruments.tick_size("ETHUSD")
     finally:
         await window.run_shutdown_hooks()
         await controller.close()

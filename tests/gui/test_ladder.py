@@ -270,3 +270,23 @@ def test_sizes_and_cumulative_columns_are_right_aligned_numbers(themes) -> None:
     align = model.index(r, COL_ASK_CUM).data(Qt.ItemDataRole.TextAlignmentRole)
     assert align & int(Qt.AlignmentFlag.AlignRight)
     assert model.index(r, COL_ASK).data() == ""
+
+
+def test_inferred_tick_gives_way_to_the_instrument_tick(themes) -> None:
+    state = MarketState("bitmex")
+    state.apply(book("ETHUSD", [(3000.0, 1.0), (2999.9, 2.0)], [(3000.1, 1.0)], snapshot=True))
+    model = LadderModel(rows=10)
+    model.set_source(
+        state.book("ETHUSD"),
+        "ETHUSD",
+        state.volume("ETHUSD"),
+        state.tape("ETHUSD"),
+        lambda: state.instruments.tick_size("ETHUSD"),
+    )
+    assert model.tick == pytest.approx(0.1)
+    state.apply(instrument("ETHUSD", 0.05))
+    model.refresh()
+    assert model.tick == 0.05
+    prices = [r.price for r in model.rows()]
+    assert prices[0] - prices[1] == pytest.approx(0.05)
+    assert {r.price: r.bid for r in model.rows()}.get(2999.9) == 2.0

@@ -32,7 +32,10 @@ def test_arguments_choose_the_first_session() -> None:
 
 
 def test_cli_imports_no_qt() -> None:
-    code = "import sys, app.cli, app.gui.launch; print(any(m.startswith('PySide6') for m in sys.modules))"
+    code = (
+        "import sys, app.cli, app.gui.launch; "
+        "print(any(m.startswith('PySide6') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.stdout.strip() == "False", out.stderr
 

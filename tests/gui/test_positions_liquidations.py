@@ -52,7 +52,7 @@ def test_positions_columns_units_and_bands(qtmodeltester, themes) -> None:
     assert xbt[1] == "Long 100"
     assert xbt[3] == "60,000.0" and xbt[5] == "54,000.0"
     assert xbt[6] == "10.0%"
-    assert xbt[7] == "+0.000123 XBT (+7.5%)"  # 12,345 sats
+    assert xbt[7] == "+0.000123 (+7.5%)"  # 12,345 sats
     assert xbt[8].endswith("/ 10\u00d7")
     eth = texts["ETHUSD"]
     assert eth[1] == "Short 20" and eth[6] == "3.3%"

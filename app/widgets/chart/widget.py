@@ -190,8 +190,9 @@ class ChartWidget(QWidget):
         up, down = QColor(theme.buy), QColor(theme.sell)
         self.closed_item.set_colours(up, down)
         self.live_item.set_colours(up, down)
-        self.closed_volume.set_colours(QColor(theme.buy_bar), QColor(theme.sell_bar))
-        self.live_volume.set_colours(QColor(theme.buy_bar), QColor(theme.sell_bar))
+        vol_up, vol_down = theme.qcolor("buy", 120), theme.qcolor("sell", 120)
+        self.closed_volume.set_colours(vol_up, vol_down)
+        self.live_volume.set_colours(vol_up, vol_down)
         cross = pg.mkPen(theme.dim_text, width=1, style=Qt.PenStyle.DashLine)
         for line in (self.v_line, self.h_line, self.v_line_volume):
             line.setPen(cross)

@@ -168,6 +168,7 @@ class LadderModel(QAbstractTableModel):
         self._last_trade: object = None
         self._orders: OrdersSource | None = None
         self._tick: float | None = None
+        self._tick_inferred = False
         self._tick_hint: Callable[[], float | None] | None = None
         self.grouping = 1
         self.mode = MODE_EDGE
@@ -201,6 +202,7 @@ class LadderModel(QAbstractTableModel):
             self._last = LastPrint(t.price, t.size, t.side, -math.inf)
         self._tick_hint = tick_hint
         self._tick = None
+        self._tick_inferred = False
         self._top = None
         self._flash.clear()
         self.refresh()
@@ -309,18 +311,29 @@ class LadderModel(QAbstractTableModel):
         return round(bucket * self.grouping * self._tick, 10)
 
     def _ensure_tick(self) -> bool:
-        if self._tick is not None:
+        """Use the instrument's tick (or the book's); until one is known, infer it from prices.
+        An inferred tick is replaced as soon as the instrument's arrives."""
+        if self._tick is not None and not self._tick_inferred:
             return True
         hint = self._tick_hint() if self._tick_hint is not None else None
         book = self._book
         if not hint and book is not None:
             hint = getattr(book, "tick_size", None)
-            if not hint:
-                prices = [p for p, _ in book.bids(50)] + [p for p, _ in book.asks(50)]
-                hint = infer_tick(prices)
+        inferred = False
+        if not hint and self._tick is None and book is not None:
+            prices = [p for p, _ in book.bids(50)] + [p for p, _ in book.asks(50)]
+            hint = infer_tick(prices)
+            inferred = True
         if not hint or hint <= 0:
-            return False
-        self._tick = float(hint)
+            return self._tick is not None
+        if self._tick is not None and float(hint) != self._tick:
+            centre = self._centre_price()
+            self._tick = float(hint)
+            self._flash.clear()
+            self._top = None if centre is None else self._bucket_round(centre) + self._n // 2
+        else:
+            self._tick = float(hint)
+        self._tick_inferred = inferred
         return True
 
     def _centre_price(self) -> float | None:
@@ -575,6 +588,8 @@ class LadderModel(QAbstractTableModel):
             return row.price
         if role == OWN_ROLE:
             return (row.own_buy, row.own_sell)
+        if role == Qt.ItemDataRole.ToolTipRole and c == COL_PRICE and (row.own_buy or row.own_sell):
+            return f"own working orders: buy {row.own_buy:g} / sell {row.own_sell:g}"
         if role == Qt.ItemDataRole.ToolTipRole and c == COL_TRADE and row.last_side:
             return f"last print: {row.last_side} {row.texts[COL_TRADE]} @ {row.texts[COL_PRICE]}"
         return None

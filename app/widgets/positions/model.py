@@ -66,15 +66,16 @@ class PositionsModel(RowTableModel):
         md = MONEY_DECIMALS.get(cur, DEFAULT_MONEY_DECIMALS)
         dec = _price_decimals(p.mark or p.entry)
         band = distance_band(p.dist_to_liq_pct)
-        upnl = "" if p.upnl is None else f"{fmt_signed(p.upnl, md)} {cur}"
+        upnl = "" if p.upnl is None else fmt_signed(p.upnl, md)
         if p.roe_pct is not None:
             upnl += f" ({fmt_pct(p.roe_pct, 1, signed=True)})"
-        margin = "" if p.margin is None else f"{fmt_money(p.margin, md)} {cur}"
+        margin = "" if p.margin is None else fmt_money(p.margin, md)
         if p.leverage:
             margin += f" / {p.leverage:g}{TIMES}"
         elif p.cross_margin:
             margin += " / cross"
-        realised = "" if p.realised_pnl is None else f"{fmt_signed(p.realised_pnl, md)} {cur}"
+        realised = "" if p.realised_pnl is None else fmt_signed(p.realised_pnl, md)
+        money_tip = f"amounts in {cur}" if cur else None
         return [
             Cell(p.symbol, align=LEFT, bold=True),
             Cell(f"{p.side} {fmt_size(abs(p.qty), blank_zero=False)}", fg=side_colour),
@@ -88,7 +89,7 @@ class PositionsModel(RowTableModel):
                 bold=band is not None,
                 tooltip="|mark - liquidation| / mark",
             ),
-            Cell(upnl, fg=_sign_colour(p.upnl)),
-            Cell(margin),
-            Cell(realised, fg=_sign_colour(p.realised_pnl)),
+            Cell(upnl, fg=_sign_colour(p.upnl), tooltip=money_tip),
+            Cell(margin, tooltip=money_tip),
+            Cell(realised, fg=_sign_colour(p.realised_pnl), tooltip=money_tip),
         ]
