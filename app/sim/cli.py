@@ -36,18 +36,17 @@ def _faults(text: str) -> list[object]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _burst(text: str | None) -> tuple[float, float, float | None]:
-    """Parse RATE:SECONDS@EVERY (None → burst mode off)."""
-    if not text:
-        return 5000.0, 2.0, None
+def _burst(text: str) -> tuple[float, float, float]:
+    """Parse RATE:SECONDS@EVERY."""
     try:
         spec, _, every = text.partition("@")
         rate, _, seconds = spec.partition(":")
-        return float(rate), float(seconds or 2.0), float(every or 10.0)
+        values = float(rate), float(seconds or 2.0), float(every or 10.0)
     except ValueError:
-        raise SystemExit(
-            f"depthdesk sim: bad --burst {text!r}; expected RATE:SECONDS@EVERY"
-        ) from None
+        raise argparse.ArgumentTypeError("expected RATE:SECONDS@EVERY, e.g. 5000:2@10") from None
+    if min(values) <= 0:
+        raise argparse.ArgumentTypeError("burst rate, length and period must be positive")
+    return values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

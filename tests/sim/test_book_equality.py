@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.feeds.bitmex.engine import BitmexEngine
-from app.feeds.events import BookLevels, Quote, Trades
+from app.feeds.events import BookLevels, Quote, TableRows, Trades
 from app.sim import SimConfig, SimServer
 from app.state.book import L2Book
 
@@ -31,6 +31,7 @@ class Consumer:
     engine: BitmexEngine = field(default_factory=BitmexEngine)
     books: dict[str, L2Book] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
+    instruments: dict[str, dict[str, object]] = field(default_factory=dict)
     trades: int = 0
     frames: int = 0
     pong: asyncio.Event = field(default_factory=asyncio.Event)
@@ -50,6 +51,9 @@ class Consumer:
                     self.quotes[ev.symbol] = ev
                 elif isinstance(ev, Trades):
                     self.trades += len(ev.trades)
+                elif isinstance(ev, TableRows) and ev.table == "instrument":
+                    for row in ev.rows:
+                        self.instruments[row["symbol"]] = row
 
     async def sync(self) -> None:
         self.pong.clear()
@@ -74,7 +78,7 @@ def _levels(book: L2Book) -> tuple[list[list[float]], list[list[float]]]:
 
 
 async def _run_and_compare(sim: SimServer, seconds: float, burst: float | None = None) -> None:
-    tables = ["orderBookL2", "orderBookL2_25", "orderBook10", "quote", "trade"]
+    tables = ["orderBookL2", "orderBookL2_25", "orderBook10", "quote", "trade", "instrument"]
     consumers = await _consumers(sim, tables)
     readers = [asyncio.create_task(c.read()) for c in consumers]
     try:
@@ -98,6 +102,9 @@ async def _run_and_compare(sim: SimServer, seconds: float, burst: float | None =
             q = by_table["quote"].quotes[sym]
             assert [q.bid_price, q.bid_size] == truth["bids"][0]
             assert [q.ask_price, q.ask_size] == truth["asks"][0]
+            inst = by_table["instrument"].instruments[sym]
+            assert truth["last_trade"] is not None
+            assert inst["lastPrice"] == truth["last_trade"]["price"]
         for c in consumers:
             assert c.engine.stats.unknown_keys == 0
             assert c.engine.stats.malformed == 0

@@ -108,8 +108,8 @@ async def test_stalled_connection_is_abandoned_and_book_rebuilt() -> None:
         await wait_for(lambda: len(h.book.bids()) > 0)
         sim.stall()
         await wait_for(lambda: h.client.stats.reconnects >= 1)
+        sim.release()  # the abandoned socket may now finish its close handshake
         await settle_and_compare(h)
-        sim.release()
         await h.stop()
 
 
@@ -180,7 +180,7 @@ async def test_start_stop_with_connected_client_leaves_no_tasks() -> None:
     h = Harness(sim).start()
     await wait_for(lambda: len(h.book.bids()) > 0)
     sim.stall()
-    await h.stop()
     await sim.stop()
+    await h.stop()
     await asyncio.sleep(0)
     assert asyncio.all_tasks() == before

@@ -314,6 +314,7 @@ class BitmexHub:
         self.executions: dict[int, deque[Row]] = {}
         self.funding: dict[str, deque[Row]] = {}
         self._last_instrument: dict[str, float] = {}
+        self._instrument_dirty: set[str] = set()
         self.messages_sent = 0
         now = exchange.clock()
         for sym, m in exchange.markets.items():
@@ -647,17 +648,28 @@ class BitmexHub:
             return
         if "last" in ev.fields:
             if ev.timestamp - self._last_instrument.get(sym, 0.0) < INSTRUMENT_LAST_EVERY_S:
+                self._instrument_dirty.add(sym)
                 return
             self._last_instrument[sym] = ev.timestamp
+            self._instrument_dirty.discard(sym)
             self.publish(
                 T_INSTRUMENT, sym, "update", [rows.instrument_last_update(m, ev.timestamp)]
             )
             return
+        self._instrument_dirty.discard(sym)
         bid, ask = self.quotes[sym]
         row = rows.instrument_mark_update(
             m, ev.timestamp, bid[0] if bid else None, ask[0] if ask else None
         )
         self.publish(T_INSTRUMENT, sym, "update", [row])
+
+    def flush(self) -> None:
+        """Publish instrument statistics held back by the update throttle (e.g. at a freeze)."""
+        now = self.exchange.clock()
+        for sym in sorted(self._instrument_dirty):
+            m = self.exchange.markets[sym]
+            self.publish(T_INSTRUMENT, sym, "update", [rows.instrument_last_update(m, now)])
+        self._instrument_dirty.clear()
 
     def _on_liquidation(self, ev: LiquidationOrderChanged) -> None:
         if ev.action == "insert":

@@ -343,6 +343,7 @@ class SimServer:
     def freeze(self) -> None:
         """Stop the market (connections stay open and quiet)."""
         self.exchange.frozen = True
+        self.hub.flush()
 
     def truth(self, symbol: str) -> dict[str, Any]:
         """The simulator's own book of `symbol`, in the `feed --book-out` JSON shape."""
@@ -520,8 +521,9 @@ class SimServer:
             dt = min(now - last, MAX_CATCH_UP_S)
             last = now
             elapsed = now - self._started_at
-            if cfg.freeze_after is not None and elapsed >= cfg.freeze_after and self.drives_market:
-                self.exchange.frozen = True
+            frozen_now = cfg.freeze_after is not None and elapsed >= cfg.freeze_after
+            if frozen_now and self.drives_market and not self.exchange.frozen:
+                self.freeze()
             while self._pending_faults and self._pending_faults[0].at <= elapsed:
                 self._apply_fault(self._pending_faults.pop(0))
             if next_burst is not None and cfg.burst_every and now >= next_burst:
