@@ -377,3 +377,31 @@ async def test_alert_options_and_settings_round_trip(qtbot: Any, tmp_path: Any) 
     assert "fill" not in other.alert_options.enabled_kinds()
     assert other.login.key_edit.text() == "KEY1"  # the last key id, never the secret
     assert other.login.secret_edit.text() == ""
+
+
+async def test_login_to_unreachable_server_can_be_cancelled(qtbot: Any) -> None:
+    import socket
+
+    from app.widgets.account.panel import AccountPanel
+    from tests.account.helpers import quick_client, wait_for
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    panel = AccountPanel(CredentialStore(environ={}), client_factory=quick_client())
+    qtbot.addWidget(panel)
+    panel.demo_url = f"ws://127.0.0.1:{port}/realtime"
+    panel.login.key_edit.setText("K")
+    panel.login.secret_edit.setText(SECRET)
+    panel.login.login_button.click()
+    assert panel.login.login_button.text() == "Cancel login"
+    assert not panel.login.secret_edit.isEnabled()
+    await wait_for(lambda: "reconnecting" in panel.login.progress.text(), what="progress")
+    account = panel.account
+    assert account is not None
+    panel.login.login_button.click()
+    await wait_for(lambda: panel.account is None, what="cancelled")
+    assert not account.running
+    assert panel.login.login_button.text() == "Log in"
+    assert panel.login.secret_edit.isEnabled()
+    assert panel.credentials.in_memory("demo") == []

@@ -33,6 +33,7 @@ class LoginForm(QWidget):
     """Collects credentials; emits `login_requested(env, credentials, remember)`."""
 
     login_requested = Signal(str, object, bool)  # env, ApiCredentials, remember
+    cancel_requested = Signal()
     env_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -87,9 +88,16 @@ class LoginForm(QWidget):
         hint.setWordWrap(True)
         hint.setStyleSheet(f"color: {current_theme().dim_text};")
         layout.addWidget(hint)
-        self.login_button.clicked.connect(self._submit)
-        self.secret_edit.returnPressed.connect(self._submit)
-        self.key_edit.returnPressed.connect(self._submit)
+        self.login_button.clicked.connect(self._on_button)
+        self.progress = QLabel("", self)
+        self.progress.setObjectName("loginProgress")
+        self.progress.setWordWrap(True)
+        self.progress.hide()
+        layout.insertWidget(layout.indexOf(self.login_button) + 1, self.progress)
+        self._busy = False
+        self.secret_edit.returnPressed.connect(self._on_return)
+        self.key_edit.returnPressed.connect(self._on_return)
+        self._keychain_ok = True
         self.env_box.currentIndexChanged.connect(self._on_env)
 
     # -- state ---------------------------------------------------------------------------------
@@ -104,6 +112,7 @@ class LoginForm(QWidget):
             self.env_box.setCurrentIndex(index)
 
     def set_keychain_status(self, status: KeychainStatus) -> None:
+        self._keychain_ok = status.available
         self.remember.setEnabled(status.available)
         if not status.available:
             self.remember.setChecked(False)
@@ -131,10 +140,26 @@ class LoginForm(QWidget):
         self.secret_edit.clear()
 
     def set_busy(self, busy: bool) -> None:
-        self.login_button.setEnabled(not busy)
-        self.login_button.setText("Logging in…" if busy else "Log in")
-        for w in (self.env_box, self.key_edit, self.secret_edit):
+        """While a login runs the button cancels it; the fields are locked."""
+        self._busy = busy
+        self.login_button.setText("Cancel login" if busy else "Log in")
+        for w in (self.env_box, self.key_edit, self.secret_edit, self.remember):
             w.setEnabled(not busy)
+        if not busy:
+            self.remember.setEnabled(self._keychain_ok)
+            self.show_progress("")
+
+    def show_progress(self, text: str) -> None:
+        """Connection progress while logging in (e.g. "reconnecting: connection refused")."""
+        self.progress.setText(text)
+        self.progress.setVisible(bool(text))
+        self.progress.setStyleSheet(f"color: {current_theme().dim_text};")
+
+    def _on_button(self) -> None:
+        if self._busy:
+            self.cancel_requested.emit()
+        else:
+            self._submit()
 
     def show_problem(self, problem: AuthProblem | None, text: str = "") -> None:
         """Show an auth problem (title, hint, server text) or a plain error; None hides it."""
@@ -167,6 +192,10 @@ class LoginForm(QWidget):
     def _on_env(self, _index: int) -> None:
         self.show_problem(None)
         self.env_changed.emit(self.env())
+
+    def _on_return(self) -> None:
+        if not self._busy:
+            self._submit()
 
     def _submit(self) -> None:
         key = self.key_edit.text().strip()

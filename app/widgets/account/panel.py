@@ -204,6 +204,7 @@ class AccountPanel(QWidget):
         layout.addWidget(self.stack, 1)
         self.login.login_requested.connect(self._on_login_requested)
         self.login.env_changed.connect(self._on_env_changed)
+        self.login.cancel_requested.connect(self._on_cancel_login)
         self.logout_button.clicked.connect(self._on_logout_clicked)
         self.dms_bar.arm_requested.connect(self._on_arm)
         self.dms_bar.disarm_requested.connect(self._on_disarm)
@@ -375,6 +376,9 @@ class AccountPanel(QWidget):
                 self._seen_execs.update(str(r.get("execID")) for r in ev.rows)
             self._mark_dirty()
             self._forward(ev)
+        elif isinstance(ev, FeedStatus) and not self.logged_in:
+            detail = f": {ev.detail}" if ev.detail else ""
+            self.login.show_progress(f"Connection {ev.state}{detail}")
         elif (
             isinstance(ev, FeedStatus)
             and ev.state in ("reconnecting", "down")
@@ -467,6 +471,21 @@ class AccountPanel(QWidget):
             self.account.dms.acknowledge()
 
     # ---- logout / quit ----------------------------------------------------------------------
+    def _on_cancel_login(self) -> None:
+        if self.account is not None and not self.logged_in:
+            self._spawn(self._cancel_login())
+
+    async def _cancel_login(self) -> None:
+        account = self.account
+        if account is None:
+            return
+        await account.logout()
+        if self.account is account:
+            self.account = None
+        self.credentials.forget_session(account.env)
+        self._to_login_page()
+        self.status_message.emit("Login cancelled", STATUS_MS)
+
     def _on_logout_clicked(self) -> None:
         self._spawn(self.logout(ask=True))
 
