@@ -105,6 +105,23 @@ class ConnectionBudget:
         return max(0.0, self._attempts[-self.limit] + self.window - now)
 
 
+_SHARED_BUDGETS: dict[str, ConnectionBudget] = {}
+
+
+def shared_budget(key: str, limit: int, window: float = HOUR) -> ConnectionBudget:
+    """The process-wide budget for `key` (e.g. venue and host: one IP's connection limit).
+
+    Every client of the same venue host in this process counts against one budget; the limit
+    and window follow the latest caller.
+    """
+    budget = _SHARED_BUDGETS.get(key)
+    if budget is None:
+        budget = _SHARED_BUDGETS[key] = ConnectionBudget(limit, window)
+    budget.limit = limit
+    budget.window = window
+    return budget
+
+
 Verdict = Literal["retry", "rate_limited", "auth", "fatal"]
 
 
@@ -294,6 +311,7 @@ class ConnectionHandler:
         connect_fn: ConnectFn = connect,
         stats: ConnectionStats | None = None,
         raw_clock: Clock = time.time,
+        budget: ConnectionBudget | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
@@ -310,7 +328,9 @@ class ConnectionHandler:
             settings.backoff_jitter,
             rng or random.Random(),
         )
-        self.budget = ConnectionBudget(settings.connections_per_window, settings.budget_window)
+        self.budget = budget or ConnectionBudget(
+            settings.connections_per_window, settings.budget_window
+        )
         self._connect_fn = connect_fn
         self._ws: ClientConnection | None = None
         self._closing = asyncio.Event()

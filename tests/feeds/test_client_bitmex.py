@@ -413,5 +413,14 @@ async def test_429_handshake_waits_then_connects() -> None:
         first, second = srv.handshake_times[:2]
         assert second - first >= 0.25
         assert h.client.stats.rate_limited == 1
-        assert h.client.snapshot_stats().connects_last_hour == 2
+        assert h.client.snapshot_stats().connects_last_hour >= 2
         await h.stop()
+
+
+def test_clients_of_one_host_share_the_connection_budget() -> None:
+    a = BitmexClient(BitmexConfig(url="wss://ws.example.test/realtime"), lambda e: None)
+    b = BitmexClient(BitmexConfig(url="wss://ws.example.test/realtime?x=1"), lambda e: None)
+    c = BitmexClient(BitmexConfig(url="wss://other.example.test/realtime"), lambda e: None)
+    assert a.handler.budget is b.handler.budget
+    assert a.handler.budget is not c.handler.budget
+    assert a.handler.budget.limit == 60 and a.handler.budget.window == 3600.0

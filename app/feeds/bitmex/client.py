@@ -49,6 +49,7 @@ from app.feeds.bitmex.constants import (
 )
 from app.feeds.bitmex.engine import BitmexEngine
 from app.feeds.connection import (
+    ConnectionBudget,
     ConnectionHandler,
     ConnectionSettings,
     ConnectionStats,
@@ -56,6 +57,7 @@ from app.feeds.connection import (
     Frame,
     PendingTracker,
     Reconnect,
+    shared_budget,
 )
 from app.feeds.events import AuthResult, Event, FeedError, Resync
 
@@ -88,6 +90,11 @@ class BitmexConfig:
     open_timeout: float = 10.0
     max_failures: int | None = None
     venue: str = VENUE
+
+    def budget(self) -> ConnectionBudget:
+        """The connection budget of this venue host, shared by every client in the process."""
+        host = urlsplit(self.url).netloc or self.url
+        return shared_budget(f"{self.venue}:{host}", self.connections_per_hour)
 
     def connection_settings(self) -> ConnectionSettings:
         """The venue-neutral part of this configuration."""
@@ -470,6 +477,7 @@ class BitmexClient:
             clock=clock,
             stats=self.stats,
             raw_clock=wall_clock,
+            budget=config.budget(),
             **kwargs,
         )
         self._clock = clock

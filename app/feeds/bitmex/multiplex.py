@@ -235,6 +235,7 @@ class MultiplexClient:
             clock=clock,
             stats=self.stats,
             raw_clock=wall_clock,
+            budget=self.config.budget(),
         )
         self._clock = clock
 
