@@ -55,6 +55,7 @@ class BitmartConfig:
     rate_limited_wait: float = c.V3_CONNECT_WINDOW
     max_messages: int = c.V3_MAX_MESSAGES_PER_WINDOW
     message_window: float = c.V3_MESSAGE_WINDOW
+    ping_headroom: int = c.V3_PING_HEADROOM
     open_timeout: float = 10.0
     max_failures: int | None = None
     venue: str = c.VENUE_V3
@@ -166,7 +167,7 @@ class V3Session:
         """Next queued frame's slot, or the next snapshot timeout."""
         times = []
         if self.queue:
-            times.append(self.window.next_free(self.clock()))
+            times.append(self.window.next_free(self.clock(), self.config.ping_headroom))
         snap = self.snapshots.next_deadline()
         if snap is not None:
             times.append(snap)
@@ -247,7 +248,7 @@ class V3Session:
         self.queue.append(_encode({c.V3_F_OP: c.V3_OP_REQUEST, c.V3_F_ARGS: [topic]}))
 
     def _drain(self, now: float) -> list[Frame]:
-        room = self.window.available(now)
+        room = self.window.available(now) - self.config.ping_headroom
         frames: list[Frame] = []
         while self.queue and room > 0:
             frames.append(self.queue.popleft())

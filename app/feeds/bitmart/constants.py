@@ -156,6 +156,8 @@ V3_CONNECT_WINDOW = 60.0
 V3_MAX_MESSAGES_PER_WINDOW = 100  # subscribe/unsubscribe/request JSON messages and text pings
 V3_MESSAGE_WINDOW = 10.0
 V3_MAX_SUBSCRIBE_BYTES = 4096
+# Window slots kept free by queued requests so a keep-alive ping never exceeds the limit.
+V3_PING_HEADROOM = 2
 V3_IDLE_DISCONNECT = 20.0  # no data for 20 s closes the connection
 V3_LIFELESS_AFTER = 300.0  # no subscription within 5 minutes closes the connection
 # Client choices: text ping every N < 20 s, pong expected within a few seconds.

@@ -150,13 +150,14 @@ class MessageWindow:
         now = self.clock() if now is None else now
         self._sent.extend([now] * count)
 
-    def next_free(self, now: float | None = None) -> float:
-        """When the next message may be sent (now if there is room)."""
+    def next_free(self, now: float | None = None, reserve: int = 0) -> float:
+        """When the next message may be sent while keeping `reserve` slots free."""
         now = self.clock() if now is None else now
         self._expire(now)
-        if len(self._sent) < self.limit:
+        allowed = max(1, self.limit - reserve)
+        if len(self._sent) < allowed:
             return now
-        return self._sent[-self.limit] + self.window
+        return self._sent[-allowed] + self.window
 
     def clear(self) -> None:
         """A new connection starts a new count."""
