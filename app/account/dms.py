@@ -207,14 +207,13 @@ class DeadMansSwitch:
     async def step(self) -> None:
         """Do whatever is due now: send a refresh/disable, detect late replies and expiry."""
         now = self._clock()
-        if self._pending is not None and now - self._pending[1] > self._reply_timeout:
+        wait = min(self._reply_timeout, refresh_period(self._timeout_s))
+        if self._pending is not None and now - self._pending[1] > wait:
             ms, _ = self._pending
             self._pending = None
             what = "disarm" if ms == 0 else "refresh"
             self._confirmed = False
-            self._raise_alarm(
-                f"{what} not confirmed by the server within {self._reply_timeout:g} s"
-            )
+            self._raise_alarm(f"{what} not confirmed by the server within {wait:g} s")
             self._next_due = now
             self._notify()
         if (

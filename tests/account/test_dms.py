@@ -316,3 +316,17 @@ async def test_set_timeout_without_arming_then_rearm_when_on() -> None:
     h.dms.set_timeout(2)  # below the minimum: clamped, and re-armed at once
     await h.run_until(0.5)
     assert h.sent[-1] == (0.5, 5_000)
+
+
+@pytest.mark.asyncio
+async def test_reply_wait_is_capped_by_the_refresh_period() -> None:
+    h = Harness()
+    h.dms.set_connected(True)
+    h.dms.arm(5)  # refresh every 1.25 s: a lost reply must not block refreshes for 5 s
+    await h.run_until(0.25, auto_reply=False)
+    await h.run_until(1.5, auto_reply=False)
+    assert h.dms.status().phase == "arming"
+    await h.run_until(1.75, auto_reply=False)
+    st = h.dms.status()
+    assert st.alarm is not None and "within 1.25 s" in st.alarm
+    assert [t for t, _ in h.sent] == [0.25, 1.75]
