@@ -1,5 +1,18 @@
-"""Embedded exchange simulator: a venue-neutral market (app.sim.market) behind venue wire
-protocols (app.sim.bitmex, app.sim.bitmart) served on 127.0.0.1. No Qt imports."""
+"""Embedded exchange simulator: a venue-neutral market behind venue wire protocols. No Qt.
+
+- `app.sim.market`: the market itself — instruments, a price-time priority matching engine,
+  market-maker/taker agents around a seeded random-walk fair price, bins, demo accounts with
+  orders, positions, margin and liquidations (`Exchange`). It reports venue-neutral events.
+- `app.sim.bitmex`: the BitMEX realtime protocol served over a real `websockets` server
+  (`SimServer`): /realtime and /realtimemd, auth, all public and private tables, faults.
+- `app.sim.bitmart`: the BitMart front-ends over the same `Exchange`.
+
+    async with SimServer(SimConfig(port=0, seed=1)) as sim:
+        url, creds = sim.url, sim.accounts[0]
+        sim.account(creds.key).place_limit("XBTUSD", "Buy", 100, 59000.0)
+        sim.freeze()
+        truth = sim.truth("XBTUSD")  # same JSON shape as `depthdesk feed --book-out`
+"""
 
 from __future__ import annotations
 
