@@ -315,6 +315,15 @@ async def test_multiplexed_streams_each_with_welcome_and_own_auth(sim: SimServer
         pkt = await raw.until(lambda m: isinstance(m, list) and m[3].get("action") == "partial")
         accounts[pkt[1]] = pkt[3]["filter"]["account"]
     assert accounts == {"a": 100_001, "b": 100_002}
+    # The short form from the multiplexing docs subscribes too.
+    await raw.send([0, "a", "user_a", {"subscribe": "margin"}])
+    ack = await raw.until(lambda m: isinstance(m, list) and m[3].get("subscribe") == "margin")
+    assert ack == [
+        0,
+        "a",
+        "user_a",
+        {"success": True, "subscribe": "margin", "request": {"subscribe": "margin"}},
+    ]
     # A third stream without auth cannot see private tables.
     await raw.send([1, "c", "anon"])
     await raw.send([0, "c", "anon", {"op": "subscribe", "args": "order"}])

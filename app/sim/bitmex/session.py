@@ -155,6 +155,12 @@ class Session:
         if msg == PING:
             self.link.write(PONG)
             return
+        if isinstance(msg, dict) and "op" not in msg:
+            # Short form shown in the multiplexing docs: {"subscribe": "position"}.
+            for short in (OP_SUBSCRIBE, OP_UNSUBSCRIBE):
+                if short in msg:
+                    self._subscription(short, msg[short], msg)
+                    return
         if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
             self.error(400, E_UNKNOWN_OP.format(op=None), msg)
             return
