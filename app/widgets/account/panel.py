@@ -253,9 +253,22 @@ class AccountPanel(QWidget):
             )
 
     def apply_theme(self, theme: Theme) -> None:
+        """Repaint everything that carries theme colours."""
         self.header.setStyleSheet(f"color: {theme.text}; font-weight: bold;")
-        for view in (self.margin_view, self.working_view, self.recent_view, self.fills_view):
+        for view in (
+            self.margin_view,
+            self.working_view,
+            self.recent_view,
+            self.fills_view,
+            self.wallet_view,
+        ):
             view.viewport().update()
+        if self.account is not None:
+            self.dms_bar.show_status(self.account.dms.status())
+        if hasattr(self, "login"):
+            self.login.set_keychain_status(self.credentials.keychain_status())
+            if self.last_problem is not None and self.login.error_text():
+                self.login.show_problem(self.last_problem)
 
     def save_settings(self, settings: QSettings) -> None:
         """Environment, last key ids, switch timeout and alert options — never a secret."""
