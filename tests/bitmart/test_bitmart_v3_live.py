@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.feeds.bitmart.client_v3 import BitmartClient, BitmartConfig
 from app.feeds.bitmart.deflate import inflate
+from app.feeds.bitmart.rate_limit import V3_OPEN_SOCKETS
 from app.feeds.events import (
     Bars,
     BookLevels,
@@ -133,9 +134,11 @@ async def test_reconnect_resubscribes_and_restarts_from_snapshot() -> None:
             await wait_until(lambda: len(sink.of(Reset)) == 2)
             await wait_until(lambda: len([e for e in sink.of(BookLevels) if e.snapshot]) == 2)
             assert client.stats.reconnects == 1
+            assert V3_OPEN_SOCKETS.count("127.0.0.1") == 1
         finally:
             await client.close()
             await task
+        assert V3_OPEN_SOCKETS.count("127.0.0.1") == 0
 
 
 @pytest.mark.asyncio

@@ -127,3 +127,24 @@ def test_message_window_slides() -> None:
     assert window.available() == 0 and window.next_free() == clock.now + 10.0
     clock.now += 10.0
     assert window.available() == 2
+
+
+@pytest.mark.asyncio
+async def test_per_ip_socket_cap_refuses_before_connecting() -> None:
+    from app.feeds.bitmart import constants as c
+    from app.feeds.bitmart.client_v3 import BitmartClient
+    from app.feeds.bitmart.rate_limit import V3_OPEN_SOCKETS, ConnectionGate
+    from app.feeds.connection import FeedFatal
+
+    host = "127.0.0.9"
+    for _ in range(c.V3_MAX_CONNECTIONS_PER_IP):
+        V3_OPEN_SOCKETS.opened(host)
+    try:
+        config = BitmartConfig(url=f"ws://{host}:9/api", topics=["spot/trade:A_B"], max_failures=1)
+        client = BitmartClient(config, print, gate=ConnectionGate(0.0))
+        with pytest.raises(FeedFatal, match="already open"):
+            await client.run()
+    finally:
+        for _ in range(c.V3_MAX_CONNECTIONS_PER_IP):
+            V3_OPEN_SOCKETS.closed(host)
+    assert V3_OPEN_SOCKETS.count(host) == 0

@@ -23,9 +23,12 @@ from websockets.asyncio.client import connect
 from app.feeds.bitmart import constants as c
 from app.feeds.bitmart.parse_v3 import V3Parser
 from app.feeds.bitmart.rate_limit import (
+    V3_OPEN_SOCKETS,
     ConnectionGate,
     MessageWindow,
+    OpenSockets,
     gated_connect,
+    host_of,
     shared_gate,
 )
 from app.feeds.bitmart.subscriptions import TopicError, v3_batches, v3_topic_parts
@@ -126,6 +129,8 @@ class V3Session:
         self.window = MessageWindow(config.max_messages, config.message_window, clock)
         self.queue: deque[str] = deque()
         self.snapshots = PendingTracker(config.snapshot_timeout)
+        self.open_sockets = V3_OPEN_SOCKETS
+        self.host = host_of(config.url)
 
     def url(self) -> str:
         """The feed URL."""
@@ -138,6 +143,7 @@ class V3Session:
     def opened(self, now: float) -> list[Frame]:
         """New socket: void old state, subscribe every topic in batches."""
         self.connected = True
+        self.open_sockets.opened(self.host)
         self.parser.reset()
         self.window.clear()
         self.queue.clear()
@@ -182,6 +188,8 @@ class V3Session:
 
     def closed(self, reason: str) -> None:
         """The socket is gone; queued frames belong to it."""
+        if self.connected:
+            self.open_sockets.closed(self.host)
         self.connected = False
         self.queue.clear()
         self.stats.queued_frames = 0
@@ -289,11 +297,25 @@ class BitmartClient:
             on_event,
             clock=clock,
             stats=self.stats,
-            connect_fn=gated_connect(self.gate, connect_fn, lambda: self._stop),
+            connect_fn=gated_connect(self.gate, self._capped(connect_fn), lambda: self._stop),
         )
         self._clock = clock
         self._stop: asyncio.Event | None = None
         self._closed = False
+
+    def _capped(self, connect_fn: Any) -> Any:
+        """`connect_fn`, refused while the per-IP socket cap is reached in this process."""
+        sockets: OpenSockets = self.session.open_sockets
+        host = self.session.host
+
+        async def connect(*args: Any, **kwargs: Any) -> Any:
+            if sockets.count(host) >= c.V3_MAX_CONNECTIONS_PER_IP:
+                raise ConnectionRefusedError(
+                    f"{c.V3_MAX_CONNECTIONS_PER_IP} connections to {host} already open"
+                )
+            return await connect_fn(*args, **kwargs)
+
+        return connect
 
     @property
     def topics(self) -> list[str]:

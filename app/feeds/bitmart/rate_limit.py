@@ -121,6 +121,36 @@ def gated_connect(
     return connect
 
 
+class OpenSockets:
+    """Process-wide count of open sockets per host, against a per-IP connection cap."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def count(self, host: str) -> int:
+        """Sockets open to `host`."""
+        with self._lock:
+            return self._open.get(host, 0)
+
+    def opened(self, host: str) -> None:
+        """One more socket to `host`."""
+        with self._lock:
+            self._open[host] = self._open.get(host, 0) + 1
+
+    def closed(self, host: str) -> None:
+        """One socket to `host` fewer."""
+        with self._lock:
+            left = self._open.get(host, 0) - 1
+            if left > 0:
+                self._open[host] = left
+            else:
+                self._open.pop(host, None)
+
+
+V3_OPEN_SOCKETS = OpenSockets()
+
+
 class MessageWindow:
     """Sliding-window count of sent messages (v3: 100 per 10 s, pings included)."""
 
