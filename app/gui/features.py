@@ -61,9 +61,9 @@ def install_default_features(window: MainWindow) -> None:
         "ladder": (470, 640),
         "chart": (760, 640),
         "tape": (420, 0),
-        "positions": (720, 250),
-        "liquidations": (400, 0),
-        "account": (380, 0),
+        "positions": (880, 250),
+        "liquidations": (330, 0),
+        "account": (330, 0),
     }
     for name, (width, height) in sizes.items():
         window.set_default_size(name, width, height)

@@ -11,9 +11,9 @@ from app.widgets.tape.model import fmt_notional, fmt_time
 
 
 class LiquidationsModel(RowTableModel):
-    """Received · Symbol · Side · Price · Qty · Left · Value · State."""
+    """Received, symbol, side, price, quantity left, value, state."""
 
-    HEADERS = ("Received", "Symbol", "Side", "Price", "Qty", "Left", "Value", "State")
+    HEADERS = ("Received", "Symbol", "Side", "Price", "Qty", "Value", "State")
 
     def __init__(self, big_notional: float = 100_000.0) -> None:
         super().__init__()
@@ -31,12 +31,21 @@ class LiquidationsModel(RowTableModel):
         dim = "dim_text" if r.gone else None
         decimals = 1 if r.price is not None and r.price >= 1000 else 2
         return [
-            Cell(fmt_time(r.received_at), fg="dim_text", align=LEFT),
+            Cell(
+                fmt_time(r.received_at)[:8],
+                fg="dim_text",
+                align=LEFT,
+                tooltip=fmt_time(r.received_at),
+            ),
             Cell(r.symbol, align=LEFT, fg=dim),
             Cell(r.side, fg=side_colour, align=LEFT, bold=big),
             Cell(fmt_price(r.price, decimals), fg=side_colour),
-            Cell(fmt_size(r.qty, blank_zero=False), fg=dim),
-            Cell(fmt_size(r.leaves_qty, blank_zero=False), fg=dim),
+            Cell(
+                fmt_size(r.leaves_qty, blank_zero=False),
+                fg=dim,
+                tooltip=f"{fmt_size(r.qty, blank_zero=False)} when first seen, "
+                f"{fmt_size(r.leaves_qty, blank_zero=False)} left",
+            ),
             Cell(fmt_notional(r.notional), bold=big, bg="liquidation_bg" if big else None),
             Cell(state, fg=dim, align=LEFT),
         ]

@@ -54,7 +54,7 @@ class LiquidationsWidget(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.count)
         self.view = make_table_view(
-            self.model, self, "liquidationsView", widths={0: "00:00:00.000", 1: "XBTUSDTZ00"}
+            self.model, self, "liquidationsView", widths={0: "00:00:00", 1: "XBTUSDT"}
         )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
