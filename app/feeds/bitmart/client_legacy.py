@@ -216,7 +216,11 @@ def _encode(msg: dict[str, Any]) -> str:
 
 
 class BitmartLegacyClient:
-    """A legacy openws feed: rate-limited connects, subscribe, ping heartbeat, reconnect."""
+    """A legacy openws feed: rate-limited connects, subscribe, ping heartbeat, reconnect.
+
+    Same shape as BitmexClient: `(config, on_event, *, on_raw, clock)`, `run()`, `close()`,
+    `subscribe()`, `unsubscribe()`, `stats`; plus `set_precision()`. `close()` is final.
+    """
 
     def __init__(
         self,

@@ -2,10 +2,11 @@
 
 `BitmartClient` drives the shared `ConnectionHandler` with a `V3Session`: subscribe batches of
 at most 20 topics and 4096 bytes, at most 115 topics per connection, at most 100 outbound
-messages (pings included) per 10 s (excess frames queue until the window has room), text
-`ping`/`pong` keep-alive, at most 30 connects per minute per host (process-wide gate), raw
-DEFLATE binary data frames, and the `spot/depth/increase100` version-gap recovery (a gap
-emits Resync and sends `op:request` for a fresh snapshot; an overdue snapshot is re-requested).
+messages (pings included) per 10 s (excess frames queue until the window has room, leaving
+headroom for pings), text `ping`/`pong` keep-alive, at most 30 connects per minute and 20 open
+sockets per host in this process (process-wide gate and counter), raw DEFLATE binary frames,
+and the `spot/depth/increase100` version-gap recovery (a gap emits Resync and sends
+`op:request` for a fresh snapshot; an overdue snapshot is re-requested).
 """
 
 from __future__ import annotations
@@ -272,7 +273,11 @@ def _encode(msg: dict[str, Any]) -> str:
 
 
 class BitmartClient:
-    """A v3 spot feed: gated connects, batched subscribes, text ping, gap recovery."""
+    """A v3 spot feed: gated connects, batched subscribes, text ping, gap recovery.
+
+    Same shape as BitmexClient: `(config, on_event, *, on_raw, clock)`, `run()`, `close()`,
+    `subscribe()`, `unsubscribe()`, `stats`. `close()` is final.
+    """
 
     def __init__(
         self,
