@@ -202,7 +202,7 @@ class AccountSession:
             self.on_event(ev)
 
     def _set_phase(self, phase: SessionPhase, problem: AuthProblem | None) -> None:
-        if phase == self.phase and problem is self.problem and phase != "failed":
+        if phase == self.phase and problem is self.problem:
             return
         self.phase = phase
         if problem is not None:
