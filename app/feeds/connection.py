@@ -334,6 +334,7 @@ class ConnectionHandler:
         self._connect_fn = connect_fn
         self._ws: ClientConnection | None = None
         self._closing = asyncio.Event()
+        self._connecting: asyncio.Future[Any] | None = None
         self._ping_sent_at: float | None = None
 
     # -- public -------------------------------------------------------------------------------
@@ -358,6 +359,8 @@ class ConnectionHandler:
     async def close(self) -> None:
         """Stop for good: close the socket; `run()` returns."""
         self._closing.set()
+        if self._connecting is not None:
+            self._connecting.cancel()
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):
@@ -384,6 +387,8 @@ class ConnectionHandler:
                 )
                 ws = await self._attempt()
                 if isinstance(ws, HandshakeFailure):
+                    if self._closing.is_set():
+                        break
                     failures += 1
                     if await self._after_failure(ws, failures):
                         break
@@ -411,20 +416,32 @@ class ConnectionHandler:
         self.stats.attempts += 1
         self.stats.connects_last_hour = self.budget.used(now)
         try:
-            ws: ClientConnection = await self._connect_fn(
-                self.session.url(),
-                additional_headers=self.session.headers(),
-                open_timeout=self.settings.open_timeout,
-                close_timeout=self.settings.close_timeout,
-                ping_interval=None,
-                ping_timeout=None,
-                max_size=self.settings.max_size,
-                proxy=None,
+            attempt = asyncio.ensure_future(
+                self._connect_fn(
+                    self.session.url(),
+                    additional_headers=self.session.headers(),
+                    open_timeout=self.settings.open_timeout,
+                    close_timeout=self.settings.close_timeout,
+                    ping_interval=None,
+                    ping_timeout=None,
+                    max_size=self.settings.max_size,
+                    proxy=None,
+                )
             )
+        except Exception as exc:  # the URL is checked before any I/O
+            return classify_connect_error(exc)
+        self._connecting = attempt
+        try:
+            ws: ClientConnection = await attempt
         except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._closing.is_set() and (current is None or not current.cancelling()):
+                return HandshakeFailure("retry", "closed while connecting")
             raise
         except Exception as exc:
             return classify_connect_error(exc)
+        finally:
+            self._connecting = None
         return ws
 
     async def _after_failure(self, failure: HandshakeFailure, failures: int) -> bool:

@@ -351,3 +351,29 @@ async def test_session_errors_are_reported_and_reconnect_requests_honoured() -> 
         await srv.wait_conns(2)
         assert session.closed_reasons == ["asked to reconnect"]
         await stop(handler, task)
+
+
+@pytest.mark.asyncio
+async def test_close_during_a_hanging_handshake_returns_promptly() -> None:
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        await reader.read(65536)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    handler, _session, events = make(f"ws://127.0.0.1:{port}/realtime", fast(open_timeout=30.0))
+    task = asyncio.create_task(handler.run())
+    await asyncio.sleep(0.1)
+    assert handler.stats.attempts == 1
+    started = asyncio.get_running_loop().time()
+    await handler.close()
+    await asyncio.wait_for(task, 1)
+    assert asyncio.get_running_loop().time() - started < 1
+    assert handler.stats.failures == 0
+    assert states(events)[-1] == "down"
+    for writer in writers:
+        writer.close()
+    server.close()
+    await server.wait_closed()
