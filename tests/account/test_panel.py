@@ -407,3 +407,16 @@ async def test_login_to_unreachable_server_can_be_cancelled(qtbot: Any) -> None:
     assert panel.login.login_button.text() == "Log in"
     assert panel.login.secret_edit.isEnabled()
     assert panel.credentials.in_memory("demo") == []
+
+
+async def test_environment_variables_prefill_the_form(qtbot: Any) -> None:
+    from app.widgets.account.panel import AccountPanel
+
+    env = {"DEPTHDESK_BITMEX_KEY": "ENVKEY", "DEPTHDESK_BITMEX_SECRET": SECRET}
+    panel = AccountPanel(CredentialStore(environ=env), client_factory=Factory())
+    qtbot.addWidget(panel)
+    panel.login.set_env("testnet")
+    assert panel.login.key_edit.text() == "ENVKEY"
+    assert panel.login.secret_edit.text() == SECRET
+    assert panel.login.secret_edit.echoMode() == panel.login.secret_edit.EchoMode.Password
+    assert "DEPTHDESK_BITMEX_KEY" in panel.login.source_note.text()
