@@ -169,3 +169,26 @@ def test_every_book_change_is_reported_in_order() -> None:
     book = ex.markets["XBTUSD"].book
     expected = {(s, lv.price): lv.size for s in ("Buy", "Sell") for lv in book.levels(s)}  # type: ignore[arg-type]
     assert mirror == expected
+
+
+def test_market_stays_healthy_over_simulated_minutes() -> None:
+    t = [1_700_000_000.0]
+    ex = Exchange(["XBTUSD", "ETHUSD"], seed=9, clock=lambda: t[0])
+    for _sec in range(300):
+        for _ in range(100):
+            t[0] += 0.01
+            ex.step()
+        ex.tick()
+        for m in ex.markets.values():
+            book = m.book
+            bid, ask = book.best("Buy"), book.best("Sell")
+            assert bid is not None and ask is not None and bid.price < ask.price
+            assert len(book.orders) < 1000
+    for m in ex.markets.values():
+        assert m.book.depth("Buy") >= 10 and m.book.depth("Sell") >= 10
+        assert abs(m.fair_ticks - m.spec.ticks(m.mid())) < 100  # the book follows the fair price
+        assert m.trades_count > 1000
+        assert len(m.bins["1m"].history) == HISTORY_BINS
+    acct = next(iter(ex.accounts.values()))
+    assert any(o.cum_qty > 0 for o in acct.orders.values())
+    assert 0 < len(acct.open_orders()) <= 4 * len(ex.markets)

@@ -44,7 +44,7 @@ TAKER_OWNER = "taker"
 LIQ_OWNER = "liq"
 ACCOUNT_PREFIX = "acct:"
 INITIAL_LEVELS = 60
-TARGET_LEVELS = 45
+TARGET_ORDERS = 300
 MIN_LEVELS = 8
 MARK_EVERY_S = 1.0
 LIQ_ORDER_TTL_S = 20.0
@@ -159,27 +159,39 @@ class Exchange:
     # -- market actions -------------------------------------------------------------------
 
     def step(self) -> int:
-        """One random market action on a random symbol; returns the number of book changes."""
+        """One random market action on a random symbol; returns the number of book changes.
+
+        Takers trade more (and in the fair price's direction) the further the book's mid has
+        drifted from the fair price; makers add quotes around the fair price and cancel stale
+        or distant ones, more eagerly once the book holds more than `TARGET_ORDERS`.
+        """
         if self.frozen or not self.markets:
             return 0
         m = self.markets[self.rng.choice(list(self.markets))]
         book = m.book
         bid_depth, ask_depth = book.depth("Buy"), book.depth("Sell")
-        r = self.rng.random()
         if bid_depth < MIN_LEVELS or ask_depth < MIN_LEVELS:
             return self._maker_add(m, "Buy" if bid_depth <= ask_depth else "Sell")
-        if r < 0.45:
+        gap = m.fair_ticks - m.spec.ticks(m.mid())
+        if self.rng.random() < 0.16 + min(0.3, abs(gap) / 40):
+            return self._taker(m, gap)
+        n_orders = len(book.orders)
+        if n_orders < TARGET_ORDERS // 2:
+            add_share = 0.8
+        elif n_orders < TARGET_ORDERS:
+            add_share = 0.62
+        else:
+            add_share = 0.42
+        if self.rng.random() < add_share:
             side: Side = (
                 "Buy" if self.rng.random() < ask_depth / (bid_depth + ask_depth) else "Sell"
             )
             return self._maker_add(m, side)
-        if r < 0.82:
-            return self._maker_cancel(m)
-        return self._taker(m)
+        return self._maker_cancel(m)
 
     def _maker_add(self, m: SymbolMarket, side: Side) -> int:
         fair = m.fair_ticks
-        offset = int(self.rng.expovariate(1 / 5.0))
+        offset = int(self.rng.expovariate(1 / 8.0))
         if side == "Buy":
             ask = m.book.best("Sell")
             top = min(fair - 1, ask.price - 1) if ask is not None else fair - 1
@@ -202,10 +214,13 @@ class Exchange:
         return len(result.changes)
 
     def _maker_cancel(self, m: SymbolMarket) -> int:
+        """Cancel the stalest of a few sampled maker orders (wrong side of fair, or far)."""
         ids = self._mm_orders[m.spec.symbol]
+        if len(ids) > 2 * len(m.book.orders) + 64:
+            ids[:] = [oid for oid in ids if oid in m.book.orders]
         fair = m.fair_ticks
         best_id: str | None = None
-        best_dist = -1
+        best_score = -1
         for _ in range(3):
             if not ids:
                 break
@@ -216,25 +231,27 @@ class Exchange:
                 ids[idx] = ids[-1]
                 ids.pop()
                 continue
-            dist = abs(order.price - fair)
-            if dist > best_dist:
-                best_id, best_dist = oid, dist
+            wrong_side = order.price >= fair if order.side == "Buy" else order.price <= fair
+            score = abs(order.price - fair) + (10_000 if wrong_side else 0)
+            if score > best_score:
+                best_id, best_score = oid, score
         if best_id is None:
             return 0
-        if m.book.depth("Buy") + m.book.depth("Sell") < 2 * TARGET_LEVELS and best_dist < 30:
-            return self._maker_add(m, self.rng.choice(("Buy", "Sell")))
         result = m.book.cancel(best_id)
         self._publish(m, result)
         return len(result.changes)
 
-    def _taker(self, m: SymbolMarket) -> int:
-        mid_ticks = m.spec.ticks(m.mid())
-        lean = max(-0.35, min(0.35, (m.fair_ticks - mid_ticks) / 10.0))
-        side: Side = "Buy" if self.rng.random() < 0.5 + lean else "Sell"
+    def _taker(self, m: SymbolMarket, gap: int) -> int:
+        """An aggressive order; pulled towards the fair price when the book lags it."""
+        reach = self.rng.randint(0, 3)
+        if abs(gap) > 2 and self.rng.random() < 0.85:
+            side: Side = "Buy" if gap > 0 else "Sell"
+            reach += min(abs(gap) // 3, 12)
+        else:
+            side = "Buy" if self.rng.random() < 0.5 else "Sell"
         best = m.book.best(_opposite(side))
         if best is None:
             return 0
-        reach = self.rng.randint(0, 3)
         price = best.price + reach if side == "Buy" else best.price - reach
         qty = m.spec.lot_size * max(1, int(self.rng.paretovariate(1.5) * 3))
         order = RestingOrder(f"t{next(self._mm_ids)}", TAKER_OWNER, side, price, qty, qty)
