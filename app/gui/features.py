@@ -10,7 +10,7 @@ Area = Qt.DockWidgetArea
 
 
 def install_default_features(window: MainWindow) -> None:
-    """Ladder left, chart in the middle over positions, liquidations and account, tape right."""
+    """Ladder and chart over positions and liquidations/account (tabs), tape on the right."""
     from app.widgets.account.feature import install_account_dock
     from app.widgets.chart.widget import ChartWidget
     from app.widgets.ladder.widget import LadderWidget
@@ -20,7 +20,7 @@ def install_default_features(window: MainWindow) -> None:
 
     h = Qt.Orientation.Horizontal
     v = Qt.Orientation.Vertical
-    # One nested dock area: [ladder | chart] over [positions | liquidations | account], and the
+    # One nested dock area: [ladder | chart] over [positions | liquidations+account], and the
     # tape full height on the right. (Qt only sizes nested docks of one area reliably.)
     window.add_feature_dock("ladder", LadderWidget(), Area.LeftDockWidgetArea, title="Ladder")
     window.add_feature_dock(
@@ -56,14 +56,14 @@ def install_default_features(window: MainWindow) -> None:
         orientation=h,
     )
     panel = install_account_dock(window, split_of="liquidations")
+    window.set_default_tab("account", "liquidations")
     window.add_shutdown_hook(panel.shutdown)
     sizes = {
         "ladder": (470, 640),
         "chart": (760, 640),
         "tape": (420, 0),
-        "positions": (880, 250),
-        "liquidations": (330, 0),
-        "account": (330, 0),
+        "positions": (1000, 210),
+        "liquidations": (480, 0),
     }
     for name, (width, height) in sizes.items():
         window.set_default_size(name, width, height)

@@ -44,6 +44,7 @@ class _DockPlan:
     orientation: Qt.Orientation
     width: int = 0
     height: int = 0
+    tab_with: str | None = None  # share a tabbed space with this dock in the default layout
 
 
 class MainWindow(QMainWindow):
@@ -190,6 +191,13 @@ class MainWindow(QMainWindow):
         return self._docks[name].widget()
 
     def _place(self, plan: _DockPlan) -> None:
+        if plan.tab_with is not None and plan.tab_with in self._docks:
+            other = self._docks[plan.tab_with]
+            if self.dockWidgetArea(other) != DockArea.NoDockWidgetArea:
+                self.tabifyDockWidget(other, plan.dock)
+                plan.dock.setFloating(False)
+                plan.dock.show()
+                return
         if plan.split_of is not None and plan.split_of in self._docks:
             first = self._docks[plan.split_of]
             if self.dockWidgetArea(first) == DockArea.NoDockWidgetArea:
@@ -199,6 +207,14 @@ class MainWindow(QMainWindow):
             self.addDockWidget(plan.area, plan.dock)
         plan.dock.setFloating(False)
         plan.dock.show()
+
+    def set_default_tab(self, name: str, with_dock: str, raise_other: bool = True) -> None:
+        """In the default layout, put dock `name` in tabs with `with_dock` (applied now)."""
+        plan = next(p for p in self._plans if p.dock is self._docks[name])
+        plan.tab_with = with_dock
+        self._place(plan)
+        if raise_other:
+            self._docks[with_dock].raise_()
 
     def set_default_size(self, name: str, width: int = 0, height: int = 0) -> None:
         """Default width and/or height of dock `name` in the default layout."""
@@ -223,6 +239,9 @@ class MainWindow(QMainWindow):
             self.removeDockWidget(plan.dock)
         for plan in self._plans:
             self._place(plan)
+        for plan in self._plans:
+            if plan.tab_with is not None and plan.tab_with in self._docks:
+                self._docks[plan.tab_with].raise_()
         self._apply_default_sizes()
         QTimer.singleShot(0, self._apply_default_sizes)
 

@@ -128,6 +128,8 @@ async def test_window_against_the_simulator(
         assert eth is not None and eth is not session and controller.sim.server is server
         await _until(lambda: any(r.bid > 0 for r in ladder.model.rows()), 15, "an ETHUSD ladder")
         assert window.windowTitle().endswith("ETHUSD")
+        await _until(lambda: eth.state.instruments.tick_size("ETHUSD") is not None, 10, "tick")
+        ladder.model.refresh()
         assert ladder.model.tick == eth.state.instruments.tick_size("ETHUSD")
     finally:
         await window.run_shutdown_hooks()

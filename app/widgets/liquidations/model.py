@@ -27,7 +27,7 @@ class LiquidationsModel(RowTableModel):
         r = item
         side_colour = "buy" if r.side == "Buy" else "sell" if r.side == "Sell" else None
         big = r.notional >= self.big_notional
-        state = "gone" if r.gone else ("partly filled" if r.filled_qty > 0 else "resting")
+        state = "gone" if r.gone else ("partial" if r.filled_qty > 0 else "resting")
         dim = "dim_text" if r.gone else None
         decimals = 1 if r.price is not None and r.price >= 1000 else 2
         return [
