@@ -363,6 +363,8 @@ async def test_private_tables_follow_demo_fills(sim: SimServer) -> None:
     prow = pos["data"][0]
     assert prow["currentQty"] > 0 and prow["avgEntryPrice"] == pytest.approx(ask_px, rel=1e-6)
     assert prow["liquidationPrice"] < ask_px
+    assert prow["homeNotional"] > 0 and prow["foreignNotional"] == -prow["currentQty"]
+    assert prow["currency"] == "XBt" and prow["markPrice"] > 0
     await raw.until(is_table("margin", "update"))
     await raw.ws.close()
 

@@ -406,10 +406,8 @@ def position_row(spec: InstrumentSpec, p: Position, full: bool) -> Row:
         "markPrice": p.mark_price,
         "markValue": mark_value,
         "riskValue": abs(mark_value),
-        "homeNotional": -spec.home_notional(p.current_qty, p.mark_price or 0)
-        if spec.is_inverse
-        else spec.home_notional(p.current_qty, p.mark_price or 0),
-        "foreignNotional": -p.current_qty if spec.is_inverse else None,
+        "homeNotional": _signed_home(spec, p.current_qty, p.mark_price),
+        "foreignNotional": -spec.foreign_notional(p.current_qty, p.mark_price or 0.0),
         "posCost": round(p.cost),
         "posMargin": margin,
         "posMaint": p.maint_margin(spec),
@@ -461,6 +459,14 @@ def position_row(spec: InstrumentSpec, p: Position, full: bool) -> Row:
             }
         )
     return row
+
+
+def _signed_home(spec: InstrumentSpec, qty: int, price: float | None) -> float:
+    """Position size in the underlying, positive for a long (as BitMEX reports it)."""
+    if not qty or not price:
+        return 0.0
+    home = spec.home_notional(abs(qty), price)
+    return home if qty > 0 else -home
 
 
 def margin_row(acct: DemoAccount, bal: Balance, upnl: int, maint: int, init: int) -> Row:
