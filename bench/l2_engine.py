@@ -10,10 +10,11 @@ import orjson
 
 from app.feeds.bitmex.engine import BitmexEngine
 from app.feeds.events import BookLevels, Event
-from bench.l2_stream import SYMBOL, Stream, make_stream
+from bench.l2_stream import SYMBOL, Stream
 from bench.naive import NaiveTables
 
-REPEATS = 3
+REPEATS = 5
+CHUNK = 250
 
 
 @dataclass
@@ -39,47 +40,57 @@ def _best(runs: int, body: Callable[[], float]) -> float:
     return min(body() for _ in range(runs))
 
 
-def parse_floor(stream: Stream) -> Rate:
-    """orjson.loads alone over the delta frames."""
+@dataclass
+class Measured:
+    """Parse floor and engine figures of one stream, plus the engine state and events of
+    one extra untimed pass (for the book-apply figure and the sanity checks)."""
+
+    stream: Stream
+    floor: Rate
+    engine: Rate
+    partial_s: float
+    live_engine: BitmexEngine
+    events: list[Event]
+
+
+def measure(stream: Stream) -> Measured:
+    """orjson.loads alone and BitmexEngine.apply over the same delta frames.
+
+    The two are interleaved chunk by chunk (CHUNK frames: parse floor, then engine) over
+    REPEATS passes, and each figure is the sum over chunks of the fastest pass: both see the
+    same machine conditions, and bursts of load from other processes drop out. Each pass
+    starts from a fresh engine and the stream's partial (timed on its own).
+    """
     loads = orjson.loads
-    frames = stream.deltas
-
-    def body() -> float:
-        t0 = time.perf_counter()
-        for frame in frames:
-            loads(frame)
-        return time.perf_counter() - t0
-
-    return Rate("orjson.loads only", len(frames), stream.delta_rows, _best(REPEATS, body))
-
-
-def engine_rate(stream: Stream) -> tuple[Rate, float, BitmexEngine, list[Event]]:
-    """BitmexEngine.apply over the delta frames after the partial; also the partial's time."""
-    frames = stream.deltas
-    partial_times: list[float] = []
-    last: list[BitmexEngine] = []
-
-    def body() -> float:
+    clock = time.perf_counter
+    chunks = [stream.deltas[i : i + CHUNK] for i in range(0, len(stream.deltas), CHUNK)]
+    floor_best = [float("inf")] * len(chunks)
+    engine_best = [float("inf")] * len(chunks)
+    partial_best = float("inf")
+    for _ in range(REPEATS):
         engine = BitmexEngine()
-        t0 = time.perf_counter()
+        t0 = clock()
         engine.apply(stream.partial)
-        partial_times.append(time.perf_counter() - t0)
+        partial_best = min(partial_best, clock() - t0)
         apply = engine.apply
-        t0 = time.perf_counter()
-        for frame in frames:
-            apply(frame)
-        elapsed = time.perf_counter() - t0
-        last[:] = [engine]
-        return elapsed
-
-    seconds = _best(REPEATS, body)
-    # One more pass that keeps the events, for the book-apply figure and the sanity checks.
+        for i, chunk in enumerate(chunks):
+            t0 = clock()
+            for frame in chunk:
+                loads(frame)
+            t1 = clock()
+            for frame in chunk:
+                apply(frame)
+            t2 = clock()
+            floor_best[i] = min(floor_best[i], t1 - t0)
+            engine_best[i] = min(engine_best[i], t2 - t1)
     engine = BitmexEngine()
     events: list[Event] = list(engine.apply(stream.partial))
-    for frame in frames:
+    for frame in stream.deltas:
         events.extend(engine.apply(frame))
-    rate = Rate("BitmexEngine.apply", len(frames), stream.delta_rows, seconds)
-    return rate, min(partial_times), engine, events
+    n = len(stream.deltas)
+    floor = Rate("orjson.loads only (parse floor)", n, stream.delta_rows, sum(floor_best))
+    rate = Rate("BitmexEngine.apply", n, stream.delta_rows, sum(engine_best))
+    return Measured(stream, floor, rate, partial_best, engine, events)
 
 
 def naive_rate(stream: Stream, messages: int) -> Rate:
@@ -115,21 +126,38 @@ def book_apply_rate(events: list[Event]) -> Rate | None:
     return Rate("L2Book.apply(BookLevels)", len(deltas), rows, _best(REPEATS, body))
 
 
-def run_size(levels: int, messages: int, naive_messages: int) -> dict[str, Rate | float | int]:
-    """All measurements for one book size; prints them as it goes."""
-    t0 = time.perf_counter()
-    stream = make_stream(levels, messages)
-    print(
-        f"\n== orderBookL2, partial of {levels:,} levels, {len(stream.deltas):,} delta frames "
-        f"({stream.delta_rows:,} book rows, {stream.trade_frames:,} trade frames); "
-        f"generated in {time.perf_counter() - t0:.1f} s"
+@dataclass
+class SizeResult:
+    """Figures of one book size and stream shape."""
+
+    floor: Rate
+    engine: Rate
+    naive: Rate | None
+    unknown_keys: int
+
+
+def describe(stream: Stream) -> str:
+    """One heading line for a stream."""
+    where = (
+        f"changes near the touch (mean depth {stream.skew:g} levels)"
+        if stream.skew is not None
+        else "changes uniform over the whole book"
     )
-    floor = parse_floor(stream)
-    engine, partial_s, live_engine, events = engine_rate(stream)
-    naive = naive_rate(stream, naive_messages)
-    book = book_apply_rate(events)
-    stats = live_engine.stats
-    for rate in (floor, engine, naive, book):
+    return (
+        f"orderBookL2, partial of {stream.levels:,} levels, {where}\n"
+        f"   {len(stream.deltas):,} delta frames ({stream.delta_rows:,} book rows, "
+        f"{stream.trade_frames:,} trade frames)"
+    )
+
+
+def report(m: Measured, naive_messages: int) -> SizeResult:
+    """Print the figures of one measured stream (running the naive baseline and the
+    book-apply figure now) and return them."""
+    naive = naive_rate(m.stream, naive_messages) if naive_messages else None
+    book = book_apply_rate(m.events)
+    stats = m.live_engine.stats
+    print(f"\n== {describe(m.stream)}")
+    for rate in (m.floor, m.engine, naive, book):
         if rate is not None:
             print(
                 f"  {rate.name:<34} {rate.msgs_per_s:>12,.0f} msgs/s"
@@ -138,11 +166,12 @@ def run_size(levels: int, messages: int, naive_messages: int) -> dict[str, Rate 
             )
     if book is None:
         print("  L2Book.apply(BookLevels)           skipped: app.state.book is not available")
-    print(f"  partial of {levels:,} levels applied in {partial_s * 1000:.1f} ms")
+    versus_naive = f"{m.engine.msgs_per_s / naive.msgs_per_s:,.0f}x" if naive else "not run"
+    print(f"  partial of {m.stream.levels:,} levels applied in {m.partial_s * 1000:.1f} ms")
     print(
-        f"  engine/parse floor {engine.msgs_per_s / floor.msgs_per_s:.2f}; "
-        f"engine/naive {engine.msgs_per_s / naive.msgs_per_s:,.0f}x; "
-        f"levels held {live_engine.level_count('orderBookL2', SYMBOL):,}; "
+        f"  engine/parse floor {m.engine.msgs_per_s / m.floor.msgs_per_s:.2f}; "
+        f"engine/naive {versus_naive}; "
+        f"levels held {m.live_engine.level_count('orderBookL2', SYMBOL):,}; "
         f"unknown keys {stats.unknown_keys}, resyncs {stats.resyncs}, malformed {stats.malformed}"
     )
-    return {"floor": floor, "engine": engine, "naive": naive, "unknown": stats.unknown_keys}
+    return SizeResult(m.floor, m.engine, naive, stats.unknown_keys)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
+from sortedcontainers import SortedList
 
 SYMBOL = "XBTUSD"
 TICK = 0.5
@@ -33,6 +34,7 @@ class Stream:
     """The frames of one benchmark run."""
 
     levels: int
+    skew: float | None
     partial: str
     deltas: list[str]  # orderBookL2 insert/update/delete and trade inserts, in wire order
     delta_rows: int
@@ -40,32 +42,37 @@ class Stream:
 
 
 class _Side:
-    """Occupied and free price slots of one side, each a list with O(1) random removal."""
+    """Live and free price slots of one side, sorted so that levels can be picked by their
+    distance from the touch."""
 
-    def __init__(self, prices: list[float]) -> None:
-        self.free: list[float] = prices
-        self.live: list[float] = []
+    def __init__(self, prices: list[float], best_is_high: bool) -> None:
+        self.free = SortedList(prices)
+        self.live = SortedList()
         self.ids: dict[float, int] = {}
+        self.best_is_high = best_is_high
 
-    @staticmethod
-    def _take(lst: list[float], rng: random.Random) -> float:
-        i = rng.randrange(len(lst))
-        lst[i], lst[-1] = lst[-1], lst[i]
-        return lst.pop()
+    def _index(self, size: int, rng: random.Random, skew: float | None) -> int:
+        """A rank from the touch: exponential with mean `skew` levels, or uniform if None."""
+        if skew is None:
+            return rng.randrange(size)
+        rank = min(int(rng.expovariate(1.0 / skew)), size - 1)
+        return size - 1 - rank if self.best_is_high else rank
 
-    def open(self, rng: random.Random, next_id: int) -> tuple[float, int]:
-        price = self._take(self.free, rng)
-        self.live.append(price)
+    def open(
+        self, rng: random.Random, next_id: int, skew: float | None = None
+    ) -> tuple[float, int]:
+        price = float(self.free.pop(self._index(len(self.free), rng, skew)))
+        self.live.add(price)
         self.ids[price] = next_id
         return price, next_id
 
-    def close(self, rng: random.Random) -> tuple[float, int]:
-        price = self._take(self.live, rng)
-        self.free.append(price)
+    def close(self, rng: random.Random, skew: float | None) -> tuple[float, int]:
+        price = float(self.live.pop(self._index(len(self.live), rng, skew)))
+        self.free.add(price)
         return price, self.ids.pop(price)
 
-    def pick(self, rng: random.Random) -> tuple[float, int]:
-        price = self.live[rng.randrange(len(self.live))]
+    def pick(self, rng: random.Random, skew: float | None) -> tuple[float, int]:
+        price = float(self.live[self._index(len(self.live), rng, skew)])
         return price, self.ids[price]
 
 
@@ -73,20 +80,25 @@ def _stamp(base: datetime, ms: int) -> str:
     return (base + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def make_stream(levels: int, messages: int, seed: int = 7) -> Stream:
-    """A partial of `levels` levels followed by `messages` delta frames (about 1 in 10 trades)."""
+def make_stream(levels: int, messages: int, skew: float | None = 100.0, seed: int = 7) -> Stream:
+    """A partial of `levels` levels followed by `messages` delta frames (about 1 in 10 trades).
+
+    `skew`: mean distance from the touch, in levels, of the levels that change (activity
+    concentrates near the best prices, as on a real book); None spreads it uniformly over the
+    whole book (the cache worst case).
+    """
     rng = random.Random(seed)
     half = levels // 2
     slots = half + half // 2 + 20  # a third of the band stays free for inserts
-    bids = _Side([MID - TICK * (k + 1) for k in range(slots)])
-    asks = _Side([MID + TICK * k for k in range(slots)])
+    bids = _Side([MID - TICK * (k + 1) for k in range(slots)], best_is_high=True)
+    asks = _Side([MID + TICK * k for k in range(slots)], best_is_high=False)
     base = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     next_id = 1_000_000_000
     clock = 0
     rows: list[dict[str, object]] = []
     for side_name, side in (("Sell", asks), ("Buy", bids)):
         for _ in range(half):
-            price, level_id = side.open(rng, next_id)
+            price, level_id = side.open(rng, next_id, skew=1.0)
             next_id += rng.randrange(1, 50)
             rows.append(
                 {
@@ -147,7 +159,7 @@ def make_stream(levels: int, messages: int, seed: int = 7) -> Stream:
             side_name = "Buy" if rng.random() < 0.5 else "Sell"
             side = bids if side_name == "Buy" else asks
             if action == "insert":
-                price, level_id = side.open(rng, next_id)
+                price, level_id = side.open(rng, next_id, skew)
                 next_id += rng.randrange(1, 50)
                 row: dict[str, object] = {
                     "symbol": SYMBOL,
@@ -158,7 +170,7 @@ def make_stream(levels: int, messages: int, seed: int = 7) -> Stream:
                     "timestamp": ts,
                 }
             elif action == "delete":
-                price, level_id = side.close(rng)
+                price, level_id = side.close(rng, skew)
                 row = {
                     "symbol": SYMBOL,
                     "id": level_id,
@@ -167,7 +179,7 @@ def make_stream(levels: int, messages: int, seed: int = 7) -> Stream:
                     "timestamp": ts,
                 }
             else:
-                price, level_id = side.pick(rng)
+                price, level_id = side.pick(rng, skew)
                 if (side_name, level_id) in used:
                     continue
                 row = {
@@ -185,4 +197,4 @@ def make_stream(levels: int, messages: int, seed: int = 7) -> Stream:
         deltas.append(
             orjson.dumps({"table": "orderBookL2", "action": action, "data": data}).decode()
         )
-    return Stream(levels, orjson.dumps(partial).decode(), deltas, delta_rows, trade_frames)
+    return Stream(levels, skew, orjson.dumps(partial).decode(), deltas, delta_rows, trade_frames)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 import orjson
@@ -69,7 +68,6 @@ from app.feeds.events import (
 )
 
 _loads = orjson.loads
-_fromisoformat = datetime.fromisoformat
 _JSONDecodeError = orjson.JSONDecodeError
 _ROW_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 _ACTIONS = frozenset({PARTIAL, INSERT, UPDATE, DELETE})
@@ -208,15 +206,16 @@ class BitmexEngine:
             return [self._malformed("malformed JSON frame")]
         if type(msg) is dict:
             # Fast path: deltas of an initialized L2 table.
-            table = msg.get("table")
-            if table in self._l2:
+            table: Any = msg.get("table")
+            l2 = self._l2.get(table) if type(table) is str else None
+            if l2 is not None:
                 data = msg.get("data")
                 action = msg.get("action")
                 if type(data) is list and action != PARTIAL:
                     stats = self.stats
                     stats.messages += 1
                     stats.rows += len(data)
-                    return self._l2_delta(table, action, data)
+                    return self._l2_delta(l2, table, action, data)
         return self.apply_message(msg)
 
     def apply_message(self, msg: Any) -> list[Event]:
@@ -419,8 +418,13 @@ class BitmexEngine:
         if table in L2_TABLES:
             if action == PARTIAL:
                 return self._l2_partial(table, data, msg)
+            l2 = self._l2.get(table)
+            if l2 is None:
+                if data:
+                    self.stats.dropped_before_partial += 1
+                return []
             if action in _ACTIONS:
-                return self._l2_delta(table, action, data)
+                return self._l2_delta(l2, table, action, data)
             return [self._malformed(f"unknown action {action!r} on {table}")]
         if table not in KNOWN_TABLES:
             return [self._malformed(f"unknown table {table!r}")]
@@ -478,11 +482,9 @@ class BitmexEngine:
         return events
 
     def _l2_open(self, l2: _L2Table, table: str, sym: Any, action: str, out: list[Event]) -> Any:
-        """The book for a delta's symbol, creating it under an unfiltered partial on insert."""
-        book = l2.books.get(sym) if isinstance(sym, str) else None
-        if book is not None:
-            return book
-        if l2.wildcard:
+        """The book for a delta symbol without one: created under an unfiltered partial on
+        insert; otherwise an unknown key (unfiltered) or a delta before its partial."""
+        if l2.wildcard and isinstance(sym, str):
             if action == INSERT:
                 book = l2.books[sym] = _Book(sym, None)
                 return book
@@ -492,61 +494,57 @@ class BitmexEngine:
         self.stats.dropped_before_partial += 1
         return None
 
-    def _l2_delta(self, table: str, action: Any, data: list[Any]) -> list[Event]:
+    def _l2_delta(self, l2: _L2Table, table: str, action: Any, data: list[Any]) -> list[Event]:
         """Apply an insert/update/delete message to the books of an L2 table.
 
         The hot path: per row a few field reads, one dict operation and one output tuple.
-        Rows come in runs of one symbol; a BookLevels event is emitted per run.
+        Rows come in runs of one symbol; a BookLevels event is emitted per run. Literal
+        "Buy"/"Sell" keep the comparisons constant loads.
         """
-        l2 = self._l2.get(table)
-        if l2 is None:
-            if data:
-                self.stats.dropped_before_partial += 1
-            return []
-        if action != UPDATE and action != INSERT and action != DELETE:
-            return [self._malformed(f"unknown action {action!r} on {table}")]
         out: list[Event] = []
-        venue = self.venue
+        books = l2.books
         cur: Any = None
         book: Any = None
-        buy: dict[Any, Any] = {}
-        sell: dict[Any, Any] = {}
+        buy: Any = None
+        sell: Any = None
         bids: list[PriceSize] = []
         asks: list[PriceSize] = []
         add_bid = bids.append
         add_ask = asks.append
-        ts = _row_ts(data)
         rows: Iterator[Any] = iter(data)
         while True:
             try:
-                if action == UPDATE:
+                if action == "update":
                     for r in rows:
                         if r["symbol"] != cur:
                             if bids or asks:
-                                out.append(BookLevels(venue, cur, bids, asks, False, ts))
+                                out.append(self._levels(cur, bids, asks, data))
                                 bids = []
                                 asks = []
                                 add_bid = bids.append
                                 add_ask = asks.append
                             cur = r["symbol"]
-                            book = self._l2_open(l2, table, cur, action, out)
+                            book = books.get(cur) if type(cur) is str else None
+                            if book is None:
+                                book = self._l2_open(l2, table, cur, action, out)
                             if book is not None:
                                 buy = book.buy
                                 sell = book.sell
                         if book is None:
                             continue
                         side = r["side"]
-                        if side == BUY:
+                        if side == "Buy":
                             m = buy
                             add = add_bid
-                        elif side == SELL:
+                        elif side == "Sell":
                             m = sell
                             add = add_ask
                         else:
                             raise _BadRowError(f"bad side {side!r}")
                         i = r["id"]
-                        price = m.get(i)
-                        if price is None:
+                        try:
+                            price = m[i]
+                        except KeyError:
                             self.stats.unknown_keys += 1
                             out.append(self._l2_void(table, book, f"update for unknown id {i}"))
                             book = None
@@ -555,67 +553,76 @@ class BitmexEngine:
                             add_bid = bids.append
                             add_ask = asks.append
                             continue
-                        new_price = r.get("price", price)
-                        if new_price != price and new_price is not None:
-                            m[i] = new_price
-                            add((price, 0.0))
-                            price = new_price
+                        if "price" in r:
+                            new_price = r["price"]
+                            if new_price != price:
+                                if new_price is None:
+                                    raise _BadRowError("update with null price")
+                                m[i] = new_price
+                                add((price, 0.0))
+                                price = new_price
                         add((price, r["size"]))
-                elif action == INSERT:
+                elif action == "insert":
                     for r in rows:
                         if r["symbol"] != cur:
                             if bids or asks:
-                                out.append(BookLevels(venue, cur, bids, asks, False, ts))
+                                out.append(self._levels(cur, bids, asks, data))
                                 bids = []
                                 asks = []
                                 add_bid = bids.append
                                 add_ask = asks.append
                             cur = r["symbol"]
-                            book = self._l2_open(l2, table, cur, action, out)
+                            book = books.get(cur) if type(cur) is str else None
+                            if book is None:
+                                book = self._l2_open(l2, table, cur, action, out)
                             if book is not None:
                                 buy = book.buy
                                 sell = book.sell
                         if book is None:
                             continue
                         side = r["side"]
-                        if side == BUY:
+                        if side == "Buy":
                             m = buy
                             add = add_bid
-                        elif side == SELL:
+                        elif side == "Sell":
                             m = sell
                             add = add_ask
                         else:
                             raise _BadRowError(f"bad side {side!r}")
+                        i = r["id"]
                         price = r["price"]
                         size = r["size"]
                         if price is None:
                             raise _BadRowError("insert without price")
-                        old = m.setdefault(r["id"], price)
-                        if old is not price and old != price:
-                            m[r["id"]] = price
-                            add((old, 0.0))
+                        if i in m:
+                            old = m[i]
+                            if old != price:
+                                add((old, 0.0))
+                        m[i] = price
                         add((price, size))
-                else:
+                elif action == "delete":
                     for r in rows:
                         if r["symbol"] != cur:
                             if bids or asks:
-                                out.append(BookLevels(venue, cur, bids, asks, False, ts))
+                                out.append(self._levels(cur, bids, asks, data))
                                 bids = []
                                 asks = []
                                 add_bid = bids.append
                                 add_ask = asks.append
                             cur = r["symbol"]
-                            book = self._l2_open(l2, table, cur, action, out)
+                            book = books.get(cur) if type(cur) is str else None
+                            if book is None:
+                                book = self._l2_open(l2, table, cur, action, out)
                             if book is not None:
                                 buy = book.buy
                                 sell = book.sell
                         if book is None:
                             continue
                         side = r["side"]
-                        if side == BUY:
+                        if side == "Buy":
                             price = buy.pop(r["id"], None)
                             add = add_bid
-                        elif side == SELL:
+                        elif side == "Sell":
                             price = sell.pop(r["id"], None)
                             add = add_ask
                         else:
@@ -631,6 +638,8 @@ class BitmexEngine:
                             add_ask = asks.append
                             continue
                         add((price, 0.0))
+                else:
+                    return [self._malformed(f"unknown action {action!r} on {table}")]
                 break
             except _ROW_ERRORS as exc:
                 out.append(self._malformed(f"{table} {action} row unusable: {_describe(exc)}"))
@@ -642,8 +651,14 @@ class BitmexEngine:
                 add_bid = bids.append
                 add_ask = asks.append
         if bids or asks:
-            out.append(BookLevels(venue, cur, bids, asks, False, ts))
+            out.append(BookLevels(self.venue, cur, bids, asks, False, _row_ts(data)))
         return out
+
+    def _levels(
+        self, symbol: str, bids: list[PriceSize], asks: list[PriceSize], data: list[Any]
+    ) -> BookLevels:
+        """A delta BookLevels for one symbol's run of rows."""
+        return BookLevels(self.venue, symbol, bids, asks, False, _row_ts(data))
 
     def _l2_void(self, table: str, book: _Book, reason: str) -> Resync:
         """Resync the state a book belongs to (its symbol, or the unfiltered subscription)."""
@@ -925,8 +940,8 @@ def _row_ts(data: list[Any]) -> float | None:
     if text is None:
         return None
     try:
-        return _fromisoformat(text).timestamp()
-    except (TypeError, ValueError):
+        return parse_ts(text)
+    except ValueError:
         return None
 
 

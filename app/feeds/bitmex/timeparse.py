@@ -1,7 +1,8 @@
 """Parsing of BitMEX ISO-8601 UTC timestamps ("2021-04-17T16:41:00.033Z") to epoch seconds.
 
-datetime.fromisoformat (C, Python >= 3.11 accepts the "Z") does the work; repeated strings
-(several trades of one match, bins, same-millisecond rows) hit a small bounded cache.
+The feed's own shape (24 characters, milliseconds, "Z") takes a fast path: the epoch of the
+"YYYY-MM-DDTHH:MM:SS" prefix comes from a small bounded cache and the milliseconds from a
+table. Anything else goes through datetime.fromisoformat.
 """
 
 from __future__ import annotations
@@ -9,26 +10,39 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 _CACHE_MAX = 4096
-_cache: dict[str, float] = {}
+_seconds: dict[str, float] = {}
+_MILLIS: dict[str, float] = {f".{i:03d}": i / 1000 for i in range(1000)}
 _fromisoformat = datetime.fromisoformat
+
+
+def _second_epoch(prefix: str) -> float:
+    """Epoch of a "YYYY-MM-DDTHH:MM:SS" prefix read as UTC (raises ValueError if malformed)."""
+    value = _fromisoformat(prefix).replace(tzinfo=UTC).timestamp()
+    if len(_seconds) >= _CACHE_MAX:
+        _seconds.clear()
+    _seconds[prefix] = value
+    return value
 
 
 def parse_ts(text: str) -> float:
     """Epoch seconds (UTC) of a BitMEX timestamp; raises ValueError on anything unparsable."""
-    value = _cache.get(text)
-    if value is not None:
-        return value
+    if type(text) is str and len(text) == 24 and text[23] == "Z":
+        millis = _MILLIS.get(text[19:23])
+        if millis is not None:
+            base = _seconds.get(text[:19])
+            if base is None:
+                try:
+                    base = _second_epoch(text[:19])
+                except ValueError as exc:
+                    raise ValueError(f"bad timestamp: {text!r}") from exc
+            return base + millis
     try:
         parsed = _fromisoformat(text)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"bad timestamp: {text!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    value = parsed.timestamp()
-    if len(_cache) >= _CACHE_MAX:
-        _cache.clear()
-    _cache[text] = value
-    return value
+    return parsed.timestamp()
 
 
 def parse_ts_or_none(value: object) -> float | None:
