@@ -261,6 +261,20 @@ def test_unfiltered_partial_and_mixed_symbol_message() -> None:
     assert engine.book_symbols("orderBookL2") == []
 
 
+def test_rows_after_an_unfiltered_resync_in_the_same_message_are_not_applied() -> None:
+    server = capture_server_frames()
+    ltc = orjson.loads(first(server, table="orderBookL2", action="partial", symbol="LTCUSD"))
+    eos = orjson.loads(first(server, table="orderBookL2", action="partial", symbol="EOSM21"))
+    engine = BitmexEngine()
+    engine.apply(orjson.dumps({**ltc, "filter": {}, "data": ltc["data"] + eos["data"]}))
+    unknown = {"symbol": "EOSM21", "id": 1, "side": "Buy"}
+    known = {k: ltc["data"][0][k] for k in ("symbol", "id", "side")}
+    frame = {"table": "orderBookL2", "action": "delete", "data": [unknown, known]}
+    events = engine.apply(orjson.dumps(frame))
+    assert [type(e) for e in events] == [Resync]
+    assert engine.book_symbols("orderBookL2") == []
+
+
 def test_insert_for_existing_id_at_new_price_removes_old_price() -> None:
     engine = BitmexEngine()
     partial = {

@@ -300,7 +300,9 @@ class BitmexEngine:
         l2 = self._l2.get(table)
         if l2 is not None:
             if symbol is None:
-                l2.books = {s: b for s, b in l2.books.items() if b.scope is not None}
+                # In place: a delta being applied may hold a reference to this dict.
+                for sym in [s for s, b in l2.books.items() if b.scope is None]:
+                    del l2.books[sym]
                 l2.wildcard = False
             else:
                 l2.books.pop(symbol, None)
