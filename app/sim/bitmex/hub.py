@@ -585,14 +585,20 @@ class BitmexHub:
         for side in ("Buy", "Sell"):
             view = views[side]
             worst = view.worst
-            relevant = False
-            for ch in changes:
-                if ch.side != side:
-                    continue
-                if worst is None or (ch.price >= worst if side == "Buy" else ch.price <= worst):
-                    relevant = True
-                    break
+            relevant = [
+                ch
+                for ch in changes
+                if ch.side == side
+                and (worst is None or (ch.price >= worst if side == "Buy" else ch.price <= worst))
+            ]
             if not relevant:
+                continue
+            levels = view.levels
+            if all(ch.action == "update" and ch.level_id in levels for ch in relevant):
+                # Size changes of levels already shown: the top-N set is unchanged.
+                for ch in relevant:
+                    levels[ch.level_id] = (ch.price, ch.size)
+                    out.append(ch)
                 continue
             fresh = self._fresh25(m, side)
             old = view.levels

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+PRICE_CACHE_SIZE = 200_000
+
 
 @dataclass(frozen=True)
 class InstrumentSpec:
@@ -40,9 +42,19 @@ class InstrumentSpec:
         exponent = Decimal(str(self.tick_size)).normalize().as_tuple().exponent
         return max(0, -int(exponent))
 
+    @functools.cached_property
+    def _price_cache(self) -> dict[int, float]:
+        return {}
+
     def price(self, ticks: int) -> float:
-        """Price of an integer tick count, rounded to the tick's decimals."""
-        return round(ticks * self.tick_size, self.decimals)
+        """Price of an integer tick count, rounded to the tick's decimals (memoized)."""
+        cache = self._price_cache
+        price = cache.get(ticks)
+        if price is None:
+            price = round(ticks * self.tick_size, self.decimals)
+            if len(cache) < PRICE_CACHE_SIZE:
+                cache[ticks] = price
+        return price
 
     def ticks(self, price: float) -> int:
         """Nearest integer tick count of a price."""
