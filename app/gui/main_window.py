@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._plans: list[_DockPlan] = []
         self._known_symbols: list[str] = []
         self._shutdown_hooks: list[Callable[[], Awaitable[object]]] = []
+        self.defer_close = False
         self.setDockNestingEnabled(True)
         self.setCorner(Qt.Corner.BottomLeftCorner, DockArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, DockArea.LeftDockWidgetArea)
@@ -379,6 +380,10 @@ class MainWindow(QMainWindow):
                 log.exception("shutdown hook failed")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Ask the application to shut down (feeds close first), then accept."""
+        """Ask the application to shut down. With `defer_close` the window stays up (for any
+        question a feature asks on quit) until the runner has closed the feeds."""
         self.close_requested.emit()
-        event.accept()
+        if self.defer_close:
+            event.ignore()
+        else:
+            event.accept()

@@ -77,6 +77,7 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
     close_requested = asyncio.Event()
     app.aboutToQuit.connect(close_requested.set)
     window = build_window(args)
+    window.defer_close = True
     window.close_requested.connect(close_requested.set)
     controller = SessionController(window)
     persist = not getattr(args, "screenshot", None)
@@ -108,7 +109,8 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
             window.save_layout()
         await window.run_shutdown_hooks()
         await controller.close()
-        window.hide()
+        window.defer_close = False
+        window.close()
         window.deleteLater()
     return exit_code
 

@@ -9,6 +9,7 @@ the "Latest" button jumps back. The wheel zooms time, the price axis fits the vi
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -265,7 +266,7 @@ class ChartWidget(QWidget):
         if series is None:
             for item in (self.closed_item, self.live_item, self.closed_volume, self.live_volume):
                 item.clear()
-            self.empty_label.setVisible(True)
+            self._show_empty(True)
             return
         was_at_edge = self._right_edge_in_view()
         new_bar = False
@@ -287,7 +288,7 @@ class ChartWidget(QWidget):
                 self.live_item.set_data(a[0], a[1], a[2], a[3], a[4], self.interval)
                 self.live_volume.set_data(a[0], a[1], a[4], np.array([live.volume]), self.interval)
                 self.last_line.setPos(live.close)
-        self.empty_label.setVisible(len(series) == 0)
+        self._show_empty(len(series) == 0)
         if len(series) and not self._fitted:
             self._fit_latest()
         elif len(series) and (self.following and (was_at_edge or new_bar)):
@@ -295,6 +296,19 @@ class ChartWidget(QWidget):
         self._fit_y()
         if not self.v_line.isVisible():
             self.show_readout(None)
+
+    def _show_empty(self, empty: bool) -> None:
+        """With no bars: a time axis ending now and a centred "waiting" note."""
+        self.empty_label.setVisible(empty)
+        self.last_line.setVisible(not empty)
+        if not empty:
+            return
+        now = time.time()
+        span = self.interval * DEFAULT_VISIBLE_BARS
+        self._set_x(now - span, now + self.interval * RIGHT_MARGIN_BARS)
+        self.price_plot.setYRange(0, 1, padding=0)
+        self.volume_plot.setYRange(0, 1, padding=0)
+        self.empty_label.setPos(now - span / 2, 0.5)
 
     def _rebuild_closed(self) -> None:
         series = self.series
@@ -440,7 +454,5 @@ class ChartWidget(QWidget):
 
 
 def _fmt_stamp(ts: float, interval: float) -> str:
-    import time as _time
-
     fmt = "%Y-%m-%d" if interval >= 86400 else "%m-%d %H:%M"
-    return _time.strftime(fmt, _time.localtime(ts))
+    return time.strftime(fmt, time.localtime(ts))
