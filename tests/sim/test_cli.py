@@ -71,31 +71,42 @@ def test_arguments_parse() -> None:
         _parse("--burst", "fast")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_runs_until_signal_then_writes_truth(tmp_path: Path, sig: signal.Signals) -> None:
-    truth = tmp_path / "truth.json"
+def _start_sim(*argv: str, entry: list[str] | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONWARNINGS": "error"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            RUNNER,
-            "--port",
-            "0",
-            "--symbols",
-            "XBTUSD",
-            "--accounts",
-            "demoKey:demoSecret",
-            "--freeze-after",
-            "0.2",
-            "--truth-out",
-            str(truth),
-        ],
+    command = entry if entry is not None else [sys.executable, "-m", "app", "sim"]
+    return subprocess.Popen(
+        [*command, *argv],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("sig", "entry"),
+    [
+        (signal.SIGTERM, [sys.executable, "-c", RUNNER]),
+        (signal.SIGINT, None),  # through `depthdesk` (python -m app) itself
+    ],
+)
+def test_runs_until_signal_then_writes_truth(
+    tmp_path: Path, sig: signal.Signals, entry: list[str] | None
+) -> None:
+    truth = tmp_path / "truth.json"
+    proc = _start_sim(
+        "--port",
+        "0",
+        "--symbols",
+        "XBTUSD",
+        "--accounts",
+        "demoKey:demoSecret",
+        "--freeze-after",
+        "0.2",
+        "--truth-out",
+        str(truth),
+        entry=entry,
     )
     assert proc.stdout is not None
     lines = [proc.stdout.readline() for _ in range(3)]
@@ -110,3 +121,29 @@ def test_runs_until_signal_then_writes_truth(tmp_path: Path, sig: signal.Signals
     data = json.loads(truth.read_text())
     assert data["symbol"] == "XBTUSD" and data["venue"] == "bitmex"
     assert data["bids"] and data["asks"] and data["bids"][0][0] < data["asks"][0][0]
+
+
+def test_feed_book_out_equals_sim_truth_out(tmp_path: Path) -> None:
+    """The documented check: any client's final book against the simulator's own."""
+    truth = tmp_path / "truth.json"
+    book = tmp_path / "book.json"
+    sim = _start_sim(
+        "--port", "0", "--symbols", "XBTUSD", "--rate", "300", "--seed", "4",
+        "--freeze-after", "1.2", "--truth-out", str(truth),
+    )  # fmt: skip
+    assert sim.stdout is not None
+    url = sim.stdout.readline().split(" at ")[1].split(" ")[0]
+    feed = subprocess.run(
+        [
+            sys.executable, "-m", "app", "feed", "--url", url, "--symbol", "XBTUSD",
+            "--topics", "orderBookL2", "--duration", "2.0", "--book-out", str(book),
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert feed.returncode == 0, feed.stderr
+    sim.send_signal(signal.SIGINT)
+    _, err = sim.communicate(timeout=10)
+    assert sim.returncode == 0, err
+    client, server = json.loads(book.read_text()), json.loads(truth.read_text())
+    assert client["bids"] == server["bids"] and client["asks"] == server["asks"]
+    assert len(server["bids"]) > 10
