@@ -350,10 +350,13 @@ class SimServer:
         return self.exchange.truth(symbol, VENUE)
 
     def write_truth(self, path: Path) -> None:
-        """Write every symbol's truth: one object for one symbol, else a list."""
+        """Write every symbol's truth atomically: one object for one symbol, else a list
+        (the `feed --book-out` convention)."""
         books = [self.truth(s) for s in self.exchange.markets]
         data: Any = books[0] if len(books) == 1 else books
-        path.write_text(json.dumps(data) + "\n")
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        tmp.replace(path)
 
     def burst(self, rate: float, seconds: float) -> None:
         """Run the market at `rate` actions/s for `seconds`."""
