@@ -466,3 +466,37 @@ async def test_demo_account_keeps_trading_on_its_own() -> None:
         assert fill["data"][0]["lastQty"] > 0
         await raw.until(is_table("position", "update"))
         await raw.ws.close()
+
+
+@pytest.mark.asyncio
+async def test_stall_stops_output_and_pongs_until_released(sim: SimServer) -> None:
+    raw = await _open(sim.url + "?subscribe=orderBookL2:XBTUSD")
+    await raw.until(is_table("orderBookL2", "partial"))
+    assert sim.faults.stall() == 1
+    await asyncio.sleep(0.05)
+    raw.pending.clear()
+    pong_waiter = await raw.ws.ping()
+    await raw.send("ping")
+    quiet = await raw.collect(lambda m: True, 0.4)
+    assert quiet == [] and not pong_waiter.done()
+    sim.faults.release()
+    await asyncio.wait_for(pong_waiter, 2.0)
+    await raw.until(lambda m: m == "pong")
+    await raw.until(is_table("orderBookL2"))
+    await raw.ws.close()
+
+
+@pytest.mark.asyncio
+async def test_malformed_and_unknown_row_faults_reach_raw_sockets(sim: SimServer) -> None:
+    raw = await _open(sim.url + "?subscribe=orderBookL2_25:ETHUSD")
+    await raw.until(is_table("orderBookL2_25", "partial"))
+    assert sim.send_unknown_row("ETHUSD") == 1
+    row = await raw.until(
+        lambda m: is_table("orderBookL2_25", "update")(m) and m["data"][0]["id"] == 1
+    )
+    assert row["data"][0]["symbol"] == "ETHUSD"
+    assert sim.send_malformed() == 1
+    with pytest.raises(ValueError):
+        while True:
+            await raw.recv()
+    await raw.ws.close()
