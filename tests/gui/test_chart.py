@@ -135,3 +135,26 @@ def test_resample_keeps_extremes() -> None:
     assert list(rt) == [0, 3, 6]
     assert list(ro) == [1, 4, 7] and list(rh) == [4, 7, 8] and list(rl) == [0, 3, 6]
     assert list(rc) == [3.5, 6.5, 7.5] and list(rv) == [3, 3, 1]
+
+
+def test_end_key_and_crosshair(qtbot: QtBot, chart: tuple[ChartWidget, _Session]) -> None:
+    from PySide6.QtCore import QPointF, Qt
+
+    widget, session = chart
+    session.state.apply(bars(SYM, "1m", _history(300)))
+    widget.update_now()
+    widget.price_plot.setXRange(T0, T0 + 60 * 40, padding=0)
+    widget._on_manual_range()
+    assert not widget.following
+    widget.graphics.setFocus()
+    qtbot.keyClick(widget.graphics, Qt.Key.Key_End)
+    assert widget.following
+    # hover the 10th bar: crosshair shows, the readout names that bar's OHLC
+    bar_t = T0 + 60 * (300 - 10) + 30
+    (x0, x1), (y0, y1) = widget.price_plot.vb.viewRange()
+    scene_pos = widget.price_plot.vb.mapViewToScene(QPointF(bar_t, (y0 + y1) / 2))
+    widget._on_mouse_moved((scene_pos,))
+    assert widget.v_line.isVisible()
+    bar = session.state.candles(SYM).series("1m").bar_at(-10)
+    assert "O <span style='color:" in widget.readout.text()
+    assert f"{bar.close:,.1f}" in widget.readout.text()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -94,6 +94,9 @@ class ChartWidget(QWidget):
         self.latest_button = QPushButton("Latest ⇥", self)
         self.latest_button.setToolTip("Jump to the newest candle and follow it (End)")
         self.latest_button.clicked.connect(self.jump_to_latest)
+        self.end_shortcut = QShortcut(QKeySequence(Qt.Key.Key_End), self)
+        self.end_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.end_shortcut.activated.connect(self.jump_to_latest)
         controls.addSpacing(10)
         controls.addWidget(self.readout, 1)
         controls.addWidget(self.latest_button)
@@ -227,13 +230,6 @@ class ChartWidget(QWidget):
         """Show the newest bars and follow them again."""
         self.following = True
         self._fit_latest()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_End:
-            self.jump_to_latest()
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
     # ---- updates ---------------------------------------------------------------------
     def _select_series(self) -> None:
