@@ -76,6 +76,12 @@ class _Side:
         return price, self.ids[price]
 
 
+def _price(row: dict[str, object]) -> float:
+    price = row["price"]
+    assert isinstance(price, float)
+    return price
+
+
 def _stamp(base: datetime, ms: int) -> str:
     return (base + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -110,6 +116,7 @@ def make_stream(levels: int, messages: int, skew: float | None = 100.0, seed: in
                     "timestamp": _stamp(base, clock),
                 }
             )
+    rows.sort(key=_price, reverse=True)  # the server sends the partial by price, descending
     partial = {
         "table": "orderBookL2",
         "action": "partial",

@@ -13,6 +13,9 @@ State is kept per (table, symbol filter) exactly as the server scopes its partia
 orderBookL2 / orderBookL2_25 keep, per symbol and side, only `id -> price` (prices come from
 the rows, remembered for eras whose updates carry no price; never derived from the id) and emit
 `BookLevels` deltas. Insert-only event tables (trade, quote, tradeBin*) store no rows.
+
+Rows in emitted `TableRows` are the engine's own dicts and must be treated as read-only; a
+sparse update builds a new merged dict, so a row already emitted never changes afterwards.
 """
 
 from __future__ import annotations
