@@ -368,6 +368,8 @@ def test_cancel_all_after_replies() -> None:
         ("42", "unexpected frame type int"),
         ('"hello"', "unexpected frame type str"),
         ('{"table":"orderBookL3","action":"partial","data":[]}', "unknown table"),
+        ('{"table":["trade"],"action":"insert","data":[]}', "unknown table"),
+        (b"null", "unexpected frame type NoneType"),
         ('{"table":"trade","action":"partial","data":{}}', "without data list"),
         ('{"table":"trade","action":"upsert","data":[]}', "unknown action"),
         ('{"something":"else"}', "unrecognised message"),

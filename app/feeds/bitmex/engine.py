@@ -415,6 +415,8 @@ class BitmexEngine:
     # ------------------------------------------------------------------ table messages
 
     def _apply_table(self, table: Any, msg: dict[str, Any]) -> list[Event]:
+        if type(table) is not str:
+            return [self._malformed(f"unknown table {table!r}")]
         action = msg.get("action")
         data = msg.get("data")
         if type(data) is not list:
