@@ -59,7 +59,7 @@ from app.sim.market.exchange import Exchange
 log = logging.getLogger(__name__)
 MALFORMED_FRAME = b'{"table":"orderBookL2","action":"update","data":[{"symbol":'
 UNKNOWN_LEVEL_ID = 1
-MAX_CATCH_UP_S = 0.25
+MAX_CATCH_UP_S = 0.05  # at most this much market time per loop turn: I/O stays responsive
 
 
 class SimConnection(ServerConnection):
