@@ -151,7 +151,7 @@ def test_end_key_and_crosshair(qtbot: QtBot, chart: tuple[ChartWidget, _Session]
     assert widget.following
     # hover the 10th bar: crosshair shows, the readout names that bar's OHLC
     bar_t = T0 + 60 * (300 - 10) + 30
-    (x0, x1), (y0, y1) = widget.price_plot.vb.viewRange()
+    _, (y0, y1) = widget.price_plot.vb.viewRange()
     scene_pos = widget.price_plot.vb.mapViewToScene(QPointF(bar_t, (y0 + y1) / 2))
     widget._on_mouse_moved((scene_pos,))
     assert widget.v_line.isVisible()

@@ -67,6 +67,20 @@ def infer_tick(prices: Iterable[float]) -> float | None:
     return gap
 
 
+@dataclass(slots=True, frozen=True)
+class PaintCell:
+    """What the delegate paints in one cell."""
+
+    text: str
+    fg: QColor
+    bg: QBrush | None
+    font: QFont
+    align: Qt.AlignmentFlag
+    bar: float
+    bar_colour: QColor | None
+    own: bool
+
+
 @dataclass(slots=True)
 class LastPrint:
     """The newest print and when the ladder first saw it (monotonic seconds)."""
@@ -136,6 +150,8 @@ class _Palette:
         self.trade_sell = [
             QBrush(_mix(price_bg, sell, 0.2 + 0.45 * i / FADE_STEPS)) for i in range(FADE_STEPS + 1)
         ]
+        self.bar_buy = theme.qcolor("buy_bar")
+        self.bar_sell = theme.qcolor("sell_bar")
         self.font = monospace_font()
         self.bold = QFont(self.font)
         self.bold.setBold(True)
@@ -179,6 +195,7 @@ class LadderModel(QAbstractTableModel):
         self._max_size = 0.0
         self._max_vol = 0.0
         self.frames = 0
+        self._paint_cache: dict[int, list[PaintCell]] = {}
 
     # ---- configuration ---------------------------------------------------------------
     def set_source(
@@ -247,6 +264,7 @@ class LadderModel(QAbstractTableModel):
     def apply_theme(self, theme: Theme) -> None:
         """New brushes; repaint everything."""
         self._pal = _Palette(theme)
+        self._paint_cache.clear()
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1)
@@ -360,6 +378,7 @@ class LadderModel(QAbstractTableModel):
         old_keys = [r.key() for r in self._rows]
         if len(new_rows) != len(self._rows):
             self.beginResetModel()
+            self._paint_cache.clear()
             self._rows = new_rows
             self.endResetModel()
             self.frames += 1
@@ -367,6 +386,7 @@ class LadderModel(QAbstractTableModel):
         if [r.key() for r in new_rows] == old_keys:
             return False
         self._rows = new_rows
+        self._paint_cache.clear()
         self.frames += 1
         self.dataChanged.emit(self.index(0, 0), self.index(self._n - 1, len(HEADERS) - 1))
         return True
@@ -593,6 +613,42 @@ class LadderModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and c == COL_TRADE and row.last_side:
             return f"last print: {row.last_side} {row.texts[COL_TRADE]} @ {row.texts[COL_PRICE]}"
         return None
+
+    def paint_cell(self, r: int, c: int) -> PaintCell | None:
+        """Everything the delegate draws for a cell, computed once per frame and cached."""
+        cached = self._paint_cache.get(r)
+        if cached is None:
+            if not 0 <= r < len(self._rows):
+                return None
+            cached = self._paint_cache[r] = self._paint_row(self._rows[r])
+        return cached[c] if 0 <= c < len(cached) else None
+
+    def _paint_row(self, row: LadderRow) -> list[PaintCell]:
+        pal = self._pal
+        out = []
+        centre = Qt.AlignmentFlag.AlignCenter
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for c in range(len(HEADERS)):
+            bg = self._background(row, c)
+            fraction = self._bar(row, c)
+            bar_colour = None
+            if fraction > 0:
+                buy_bar = c in (COL_BID, COL_BOUGHT)
+                bar_colour = pal.bar_buy if buy_bar else pal.bar_sell
+            bold = c == COL_PRICE and (row.best_bid or row.best_ask)
+            out.append(
+                PaintCell(
+                    text=row.texts[c] if row.texts else "",
+                    fg=self._foreground(row, c).color(),
+                    bg=bg,
+                    font=pal.bold if bold else pal.font,
+                    align=centre if c == COL_PRICE else right,
+                    bar=min(1.0, fraction),
+                    bar_colour=bar_colour,
+                    own=c == COL_PRICE and bool(row.own_buy or row.own_sell),
+                )
+            )
+        return out
 
     def _foreground(self, row: LadderRow, c: int) -> QBrush:
         pal = self._pal
