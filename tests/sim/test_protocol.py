@@ -500,3 +500,13 @@ async def test_malformed_and_unknown_row_faults_reach_raw_sockets(sim: SimServer
         while True:
             await raw.recv()
     await raw.ws.close()
+
+
+def test_secrets_never_appear_in_reprs() -> None:
+    config = _config()
+    assert SECRET not in repr(config) and KEY in repr(config)
+    sim = SimServer(config)
+    creds = sim.accounts[0]
+    assert creds.secret == SECRET and SECRET not in repr(creds)
+    assert SECRET not in repr(sim.exchange.account(KEY))
+    assert SECRET not in repr(sim.account(KEY).account)
