@@ -339,10 +339,12 @@ class BitmexEngine:
             return self._apply_cancel_all_after(msg)
         if "success" in msg:
             request = msg.get("request")
-            op = request.get("op") if isinstance(request, dict) else None
+            op = _request_op(request)
             if op in AUTH_OPS:
-                ok = msg.get("success") is True
-                return [AuthResult(self.venue, ok, None if ok else "authentication refused")]
+                if msg.get("success") is True:
+                    return [AuthResult(self.venue, True)]
+                self.stats.errors += 1
+                return [AuthResult(self.venue, False, "authentication refused")]
             return []
         info = msg.get("info")
         if info is not None:
@@ -376,7 +378,7 @@ class BitmexEngine:
         status = status if isinstance(status, int) else None
         error = str(msg.get("error") or "error reply")
         request = msg.get("request")
-        op = request.get("op") if isinstance(request, dict) else None
+        op = _request_op(request)
         if op in AUTH_OPS and (status in AUTH_ERROR_STATUSES or status is None):
             return [AuthResult(self.venue, False, error, status)]
         events: list[Event] = [FeedError(self.venue, error, status, request)]
@@ -387,12 +389,15 @@ class BitmexEngine:
         ):
             args = request.get("args")
             topics = [args] if isinstance(args, str) else args if isinstance(args, list) else []
+            ack_op: Literal["subscribe", "unsubscribe"] = (
+                "subscribe" if op == OP_SUBSCRIBE else "unsubscribe"
+            )
             for topic in topics:
                 if not isinstance(topic, str):
                     continue
                 if op == OP_SUBSCRIBE:
                     self._subscribed.pop(topic, None)
-                events.append(SubscriptionAck(self.venue, topic, op, False, error))
+                events.append(SubscriptionAck(self.venue, topic, ack_op, False, error))
         return events
 
     def _apply_cancel_all_after(self, msg: dict[str, Any]) -> list[Event]:
@@ -418,6 +423,8 @@ class BitmexEngine:
         if type(table) is not str:
             return [self._malformed(f"unknown table {table!r}")]
         action = msg.get("action")
+        if type(action) is not str:
+            return [self._malformed(f"unknown action {action!r} on {table}")]
         data = msg.get("data")
         if type(data) is not list:
             return [self._malformed(f"table message without data list: {table}")]
@@ -817,7 +824,7 @@ class BitmexEngine:
                 notional = r.get("foreignNotional")
                 trade = Trade(
                     venue,
-                    r["symbol"],
+                    _symbol(r),
                     side,
                     float(r["price"]),
                     float(r["size"]),
@@ -848,7 +855,7 @@ class BitmexEngine:
                 events.append(
                     Quote(
                         venue,
-                        r["symbol"],
+                        _symbol(r),
                         _opt_float(r.get("bidPrice")),
                         _opt_float(r.get("bidSize")),
                         _opt_float(r.get("askPrice")),
@@ -872,7 +879,7 @@ class BitmexEngine:
         errors: list[Event] = []
         for r in rows:
             try:
-                symbol = r["symbol"]
+                symbol = _symbol(r)
                 end = parse_ts(r["timestamp"])
                 if r.get("open") is None or r.get("close") is None:
                     continue  # a bin without any price yet
@@ -914,7 +921,7 @@ class BitmexEngine:
                 events.append(
                     BookLevels(
                         self.venue,
-                        r["symbol"],
+                        _symbol(r),
                         bids,
                         asks,
                         True,
@@ -927,6 +934,20 @@ class BitmexEngine:
 
 
 # ---------------------------------------------------------------------- module helpers
+
+
+def _symbol(row: dict[str, Any]) -> str:
+    """A row's symbol (raises when missing or not a string)."""
+    symbol = row["symbol"]
+    if type(symbol) is not str:
+        raise _BadRowError(f"bad symbol {symbol!r}")
+    return symbol
+
+
+def _request_op(request: Any) -> str | None:
+    """The `op` of an echoed request, when it is a string."""
+    op = request.get("op") if isinstance(request, dict) else None
+    return op if isinstance(op, str) else None
 
 
 def _filter_symbol(msg: dict[str, Any]) -> str | None:
