@@ -540,7 +540,8 @@ class Exchange:
     def _fund(self, m: SymbolMarket, now: float) -> None:
         st = m.stats
         st.funding_rate = round(st.indicative_funding_rate, 6)
-        self._emit(FundingApplied(m.spec.symbol, st.funding_rate, now, m.funding_interval))
+        funding_time = st.next_funding
+        self._emit(FundingApplied(m.spec.symbol, st.funding_rate, funding_time, m.funding_interval))
         while st.next_funding <= now:
             st.next_funding += m.funding_interval
         self._emit(InstrumentTicked(m, ("funding",), now))
