@@ -67,3 +67,4 @@ def install_default_features(window: MainWindow) -> None:
     }
     for name, (width, height) in sizes.items():
         window.set_default_size(name, width, height)
+    window.order_view_menu(["ladder", "chart", "tape", "positions", "liquidations", "account"])

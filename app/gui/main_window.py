@@ -179,6 +179,14 @@ class MainWindow(QMainWindow):
             self._restore_feature(name, widget)
         return dock
 
+    def order_view_menu(self, names: list[str]) -> None:
+        """List the docks' View-menu toggles in this order (others keep theirs, after)."""
+        actions = [self._docks[n].toggleViewAction() for n in names if n in self._docks]
+        actions += [d.toggleViewAction() for n, d in self._docks.items() if n not in names]
+        for action in actions:
+            self.view_menu.removeAction(action)
+            self.view_menu.insertAction(self._dock_actions_anchor, action)
+
     def dock(self, name: str) -> QDockWidget:
         """The dock named `name` (KeyError when unknown)."""
         return self._docks[name]

@@ -15,6 +15,7 @@ from app.gui.main_window import MainWindow
 from app.gui.theme import ThemeManager
 
 DOCKS = ("ladder", "tape", "positions", "chart", "liquidations", "account")
+DOCKS_MENU_ORDER = ("ladder", "chart", "tape", "positions", "liquidations", "account")
 
 
 @pytest.fixture
@@ -39,6 +40,8 @@ def test_every_dock_has_a_stable_object_name_and_view_toggle(window: MainWindow)
     assert tuple(window.dock_names()) == DOCKS
     names = {d.objectName() for d in window.findChildren(QDockWidget)}
     assert names == {f"dock.{n}" for n in DOCKS}
+    order = [a.objectName() for a in window.view_menu.actions() if a.objectName()][:6]
+    assert order == [f"action.dock.{n}" for n in DOCKS_MENU_ORDER]
     actions = {a.objectName(): a for a in window.view_menu.actions()}
     for name in DOCKS:
         action = actions[f"action.dock.{name}"]

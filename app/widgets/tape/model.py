@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.widgets.format import decimals_for_step, fmt_price, fmt_size
@@ -27,6 +27,8 @@ COL_TIME, COL_PRICE, COL_SIZE, COL_COUNT, COL_NOTIONAL = range(5)
 HEADERS = ("Time", "Price", "Size", TIMES + "n", "Value")
 DEFAULT_TIERS = (10_000.0, 100_000.0, 1_000_000.0)
 TIER_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def fmt_time(ts: float) -> str:
@@ -120,6 +122,23 @@ class TapeModel(QAbstractTableModel):
             count,
             fmt_notional(row.notional),
         )
+
+    def paint_cell(self, r: int, c: int) -> tuple[str, QColor, QBrush | None, QFont, int] | None:
+        """(text, colour, background, font, alignment) of a cell for the delegate."""
+        if not (0 <= r < len(self._rows)) or not (0 <= c < len(HEADERS)):
+            return None
+        row = self._rows[r]
+        level = self.tier(row)
+        if c == COL_TIME:
+            fg = self._dim
+        elif row.is_liquidation:
+            fg = self._text
+        else:
+            fg = self._buy if row.side == "Buy" else self._sell
+        bg = self._liq_bg if row.is_liquidation else (self._tier_bg[level - 1] if level else None)
+        font = self._bold if (row.is_liquidation or level >= 2) else self._font
+        align = _LEFT if c == COL_TIME else _RIGHT
+        return self._texts[r][c], fg.color(), bg, font, align
 
     def rows(self) -> list[TapeRow]:
         """The rows shown, newest first."""

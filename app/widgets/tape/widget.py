@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import settings as cfg
 from app.gui.theme import Theme, monospace_font
+from app.widgets.tape.delegate import TapeDelegate
 from app.widgets.tape.model import DEFAULT_TIERS, TapeModel
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class TapeWidget(QWidget):
         self.view = QTableView(self)
         self.view.setObjectName("tapeView")
         self.view.setModel(self.model)
+        self.view.setItemDelegate(TapeDelegate(self.view))
         self.view.setFont(monospace_font())
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
