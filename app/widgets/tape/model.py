@@ -111,7 +111,12 @@ class TapeModel(QAbstractTableModel):
         return level
 
     def _format(self, row: TapeRow) -> tuple[str, ...]:
-        price = fmt_price(row.price, self.decimals + (1 if row.count > 1 else 0))
+        # merged rows show their VWAP with one more decimal; single prints get a trailing space
+        # so the decimal points line up in the (monospace, right-aligned) column
+        if row.count > 1:
+            price = fmt_price(row.price, self.decimals + 1)
+        else:
+            price = fmt_price(row.price, self.decimals) + (" " if self.decimals else "  ")
         count = f"{TIMES}{row.count}" if row.count > 1 else ""
         if row.is_liquidation:
             count = "LIQ"
