@@ -51,28 +51,32 @@ from app.feeds.bitmex.constants import (
     VENUE,
     WELCOME_INFO_PREFIX,
 )
+from app.feeds.bitmex.rows import (
+    ROW_ERRORS,
+    BadRowError,
+    Converted,
+    bars_from_rows,
+    book10_from_rows,
+    describe_error,
+    quotes_from_rows,
+    trades_from_rows,
+)
 from app.feeds.bitmex.timeparse import parse_ts, parse_ts_or_none
 from app.feeds.events import (
     AuthResult,
-    Bar,
-    Bars,
     BookLevels,
     CancelAllAfterReply,
     Event,
     FeedError,
     PriceSize,
-    Quote,
     Reset,
     Resync,
     SubscriptionAck,
     TableRows,
-    Trade,
-    Trades,
 )
 
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
-_ROW_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 _ACTIONS = frozenset({PARTIAL, INSERT, UPDATE, DELETE})
 
 
@@ -177,10 +181,6 @@ class _Group:
             if state is not None:
                 return state
         return self.wildcard
-
-
-class _BadRowError(ValueError):
-    """A row that cannot be applied."""
 
 
 class BitmexEngine:
@@ -405,7 +405,7 @@ class BitmexEngine:
             now = parse_ts(msg["now"])
             raw_cancel = msg.get("cancelTime")
             cancel_time = None if raw_cancel in (0, None, "0", "") else parse_ts(raw_cancel)
-        except _ROW_ERRORS:
+        except ROW_ERRORS:
             return [self._malformed("malformed cancelAllAfter reply", msg.get("request"))]
         request = msg.get("request")
         args = request.get("args") if isinstance(request, dict) else None
@@ -474,7 +474,7 @@ class BitmexEngine:
                 side = r["side"]
                 price = r["price"]
                 if price is None:
-                    raise _BadRowError("level without price")
+                    raise BadRowError("level without price")
                 if side == BUY:
                     book.buy[r["id"]] = price
                     bids.append((price, r["size"]))
@@ -482,11 +482,11 @@ class BitmexEngine:
                     book.sell[r["id"]] = price
                     asks.append((price, r["size"]))
                 else:
-                    raise _BadRowError(f"bad side {side!r}")
-        except _ROW_ERRORS as exc:
+                    raise BadRowError(f"bad side {side!r}")
+        except ROW_ERRORS as exc:
             if scope is None:
                 l2.wildcard = False
-            error = self._malformed(f"{table} partial row unusable: {_describe(exc)}")
+            error = self._malformed(f"{table} partial row unusable: {describe_error(exc)}")
             return [error, self._resync(table, scope, "partial with unusable rows")]
         ts = _last_timestamp(data)
         events: list[Event] = []
@@ -554,7 +554,7 @@ class BitmexEngine:
                             m = sell
                             add = add_ask
                         else:
-                            raise _BadRowError(f"bad side {side!r}")
+                            raise BadRowError(f"bad side {side!r}")
                         i = r["id"]
                         try:
                             price = m[i]
@@ -571,7 +571,7 @@ class BitmexEngine:
                             new_price = r["price"]
                             if new_price != price:
                                 if new_price is None:
-                                    raise _BadRowError("update with null price")
+                                    raise BadRowError("update with null price")
                                 m[i] = new_price
                                 add((price, 0.0))
                                 price = new_price
@@ -602,12 +602,12 @@ class BitmexEngine:
                             m = sell
                             add = add_ask
                         else:
-                            raise _BadRowError(f"bad side {side!r}")
+                            raise BadRowError(f"bad side {side!r}")
                         i = r["id"]
                         price = r["price"]
                         size = r["size"]
                         if price is None:
-                            raise _BadRowError("insert without price")
+                            raise BadRowError("insert without price")
                         if i in m:
                             old = m[i]
                             if old != price:
@@ -640,7 +640,7 @@ class BitmexEngine:
                             price = sell.pop(r["id"], None)
                             add = add_ask
                         else:
-                            raise _BadRowError(f"bad side {side!r}")
+                            raise BadRowError(f"bad side {side!r}")
                         if price is None:
                             self.stats.unknown_keys += 1
                             reason = f"delete for unknown id {r['id']}"
@@ -655,8 +655,8 @@ class BitmexEngine:
                 else:
                     return [self._malformed(f"unknown action {action!r} on {table}")]
                 break
-            except _ROW_ERRORS as exc:
-                out.append(self._malformed(f"{table} {action} row unusable: {_describe(exc)}"))
+            except ROW_ERRORS as exc:
+                out.append(self._malformed(f"{table} {action} row unusable: {describe_error(exc)}"))
                 if book is not None:
                     out.append(self._l2_void(table, book, "row could not be applied"))
                 book = None
@@ -704,9 +704,9 @@ class BitmexEngine:
             try:
                 for r in data:
                     rows[state.key(r)] = r
-            except _ROW_ERRORS as exc:
+            except ROW_ERRORS as exc:
                 self._drop_state(table, scope)
-                error = self._malformed(f"{table} partial row unusable: {_describe(exc)}")
+                error = self._malformed(f"{table} partial row unusable: {describe_error(exc)}")
                 return [error, self._resync(table, scope, "partial with unusable rows")]
         if scope is None:
             group.wildcard = state
@@ -743,8 +743,8 @@ class BitmexEngine:
                 continue
             try:
                 key = state.key(r)
-            except _ROW_ERRORS as exc:
-                trailing.append(self._malformed(f"{table} {action} row: {_describe(exc)}"))
+            except ROW_ERRORS as exc:
+                trailing.append(self._malformed(f"{table} {action} row: {describe_error(exc)}"))
                 trailing.append(self._resync(table, state.symbol, "row could not be applied"))
                 continue
             if action == INSERT:
@@ -786,15 +786,21 @@ class BitmexEngine:
         scope: str | None,
     ) -> list[Event]:
         snapshot = action == PARTIAL
+        converted: Converted | None = None
         if table == TRADE:
-            return self._emit_trades(rows, snapshot, scope)
-        if table == QUOTE:
-            return self._emit_quotes(rows)
-        interval = TRADE_BIN_INTERVALS.get(table)
-        if interval is not None:
-            return self._emit_bars(rows, snapshot, scope, interval)
-        if table == ORDER_BOOK_10:
-            return self._emit_book10(rows, action)
+            converted = trades_from_rows(self.venue, rows, snapshot, scope)
+        elif table == QUOTE:
+            converted = quotes_from_rows(self.venue, rows)
+        elif table == ORDER_BOOK_10:
+            converted = book10_from_rows(self.venue, rows, action)
+        else:
+            interval = TRADE_BIN_INTERVALS.get(table)
+            if interval is not None:
+                converted = bars_from_rows(self.venue, rows, snapshot, scope, interval)
+        if converted is not None:
+            events, problems = converted
+            events.extend(self._malformed(problem) for problem in problems)
+            return events
         account = state.account
         if account is None and rows:
             account = rows[0].get("account")
@@ -810,138 +816,8 @@ class BitmexEngine:
             )
         ]
 
-    def _emit_trades(
-        self, rows: list[dict[str, Any]], snapshot: bool, scope: str | None
-    ) -> list[Event]:
-        venue = self.venue
-        by_symbol: dict[str, list[Trade]] = {}
-        errors: list[Event] = []
-        for r in rows:
-            try:
-                side = r["side"]
-                if side != BUY and side != SELL:
-                    raise _BadRowError(f"bad side {side!r}")
-                notional = r.get("foreignNotional")
-                trade = Trade(
-                    venue,
-                    _symbol(r),
-                    side,
-                    float(r["price"]),
-                    float(r["size"]),
-                    parse_ts(r["timestamp"]),
-                    r.get("trdMatchID"),
-                    None if notional is None else float(notional),
-                )
-            except _ROW_ERRORS as exc:
-                errors.append(self._malformed(f"trade row unusable: {_describe(exc)}"))
-                continue
-            lst = by_symbol.get(trade.symbol)
-            if lst is None:
-                lst = by_symbol[trade.symbol] = []
-            lst.append(trade)
-        if snapshot and scope is not None and scope not in by_symbol:
-            by_symbol[scope] = []
-        events: list[Event] = [
-            Trades(venue, sym, trades, snapshot) for sym, trades in by_symbol.items()
-        ]
-        events.extend(errors)
-        return events
-
-    def _emit_quotes(self, rows: list[dict[str, Any]]) -> list[Event]:
-        venue = self.venue
-        events: list[Event] = []
-        for r in rows:
-            try:
-                events.append(
-                    Quote(
-                        venue,
-                        _symbol(r),
-                        _opt_float(r.get("bidPrice")),
-                        _opt_float(r.get("bidSize")),
-                        _opt_float(r.get("askPrice")),
-                        _opt_float(r.get("askSize")),
-                        parse_ts_or_none(r.get("timestamp")),
-                    )
-                )
-            except _ROW_ERRORS as exc:
-                events.append(self._malformed(f"quote row unusable: {_describe(exc)}"))
-        return events
-
-    def _emit_bars(
-        self,
-        rows: list[dict[str, Any]],
-        snapshot: bool,
-        scope: str | None,
-        interval: tuple[str, float],
-    ) -> list[Event]:
-        timeframe, seconds = interval
-        by_symbol: dict[str, list[Bar]] = {}
-        errors: list[Event] = []
-        for r in rows:
-            try:
-                symbol = _symbol(r)
-                end = parse_ts(r["timestamp"])
-                if r.get("open") is None or r.get("close") is None:
-                    continue  # a bin without any price yet
-                trades = r.get("trades")
-                bar = Bar(
-                    end - seconds,
-                    float(r["open"]),
-                    float(r["high"]),
-                    float(r["low"]),
-                    float(r["close"]),
-                    float(r.get("volume") or 0.0),
-                    None if trades is None else int(trades),
-                )
-            except _ROW_ERRORS as exc:
-                errors.append(self._malformed(f"bin row unusable: {_describe(exc)}"))
-                continue
-            lst = by_symbol.get(symbol)
-            if lst is None:
-                lst = by_symbol[symbol] = []
-            lst.append(bar)
-        if snapshot and scope is not None and scope not in by_symbol:
-            by_symbol[scope] = []
-        events: list[Event] = [
-            Bars(self.venue, sym, timeframe, bars, snapshot) for sym, bars in by_symbol.items()
-        ]
-        events.extend(errors)
-        return events
-
-    def _emit_book10(self, rows: list[dict[str, Any]], action: str) -> list[Event]:
-        events: list[Event] = []
-        for r in rows:
-            try:
-                if action == DELETE:
-                    bids: list[PriceSize] = []
-                    asks: list[PriceSize] = []
-                else:
-                    bids = [(float(p), float(s)) for p, s in r.get("bids") or ()]
-                    asks = [(float(p), float(s)) for p, s in r.get("asks") or ()]
-                events.append(
-                    BookLevels(
-                        self.venue,
-                        _symbol(r),
-                        bids,
-                        asks,
-                        True,
-                        parse_ts_or_none(r.get("timestamp")),
-                    )
-                )
-            except _ROW_ERRORS as exc:
-                events.append(self._malformed(f"orderBook10 row unusable: {_describe(exc)}"))
-        return events
-
 
 # ---------------------------------------------------------------------- module helpers
-
-
-def _symbol(row: dict[str, Any]) -> str:
-    """A row's symbol (raises when missing or not a string)."""
-    symbol = row["symbol"]
-    if type(symbol) is not str:
-        raise _BadRowError(f"bad symbol {symbol!r}")
-    return symbol
 
 
 def _request_op(request: Any) -> str | None:
@@ -977,16 +853,6 @@ def _last_timestamp(data: list[Any]) -> float | None:
     if not data or type(data[-1]) is not dict:
         return None
     return parse_ts_or_none(data[-1].get("timestamp"))
-
-
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, KeyError):
-        return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
-    return str(exc) or type(exc).__name__
 
 
 __all__ = ["BitmexEngine", "EngineStats", "parse_topic", "topic_of"]
