@@ -16,7 +16,8 @@
 
 from __future__ import annotations
 
-from app.sim.bitmex.server import DemoAccountHandle, DemoCredentials, SimFaults, SimServer
+from app.sim.bitmex.handles import DemoAccountHandle, DemoCredentials, SimFaults
+from app.sim.bitmex.server import SimServer
 from app.sim.config import FaultSpec, SimConfig
 
 __all__ = [

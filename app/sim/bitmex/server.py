@@ -15,7 +15,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
@@ -26,11 +25,9 @@ import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
-from websockets.protocol import State
 
-from app.feeds.events import Side
 from app.sim.bitmex import rows
-from app.sim.bitmex.auth import AuthOutcome, verify
+from app.sim.bitmex.auth import verify
 from app.sim.bitmex.constants import (
     E_BAD_PATH,
     E_INTERNAL,
@@ -50,176 +47,17 @@ from app.sim.bitmex.constants import (
     T_L2_25,
     VENUE,
 )
+from app.sim.bitmex.handles import DemoAccountHandle, DemoCredentials, SimFaults
 from app.sim.bitmex.hub import BitmexHub
+from app.sim.bitmex.link import SimConnection, SocketLink
 from app.sim.bitmex.session import Session
 from app.sim.config import FaultSpec, SimConfig
-from app.sim.market.accounts import DemoAccount, DemoOrder, Position
 from app.sim.market.exchange import Exchange
 
 log = logging.getLogger(__name__)
 MALFORMED_FRAME = b'{"table":"orderBookL2","action":"update","data":[{"symbol":'
 UNKNOWN_LEVEL_ID = 1
 MAX_CATCH_UP_S = 0.05  # at most this much market time per loop turn: I/O stays responsive
-
-
-class SimConnection(ServerConnection):
-    """A server connection that stamps incoming traffic and can be stalled."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.last_rx = time.monotonic()
-        self.preauth: AuthOutcome | None = None
-        self.stalled = False
-        self.parked: list[bytes] = []
-
-    def data_received(self, data: bytes) -> None:
-        """Stamp liveness; while stalled, park bytes unprocessed (so no pongs either)."""
-        if self.stalled:
-            self.parked.append(data)
-            return
-        self.last_rx = time.monotonic()
-        super().data_received(data)
-
-    def unpark(self) -> None:
-        """Process the bytes parked during a stall."""
-        parked, self.parked = self.parked, []
-        for data in parked:
-            self.last_rx = time.monotonic()
-            super().data_received(data)
-
-
-class SocketLink:
-    """Writes text frames to one socket; buffers them while the socket is stalled."""
-
-    def __init__(self, conn: SimConnection, max_buffer: int, heartbeat: bool) -> None:
-        self.conn = conn
-        self.max_buffer = max_buffer
-        self.heartbeat = heartbeat
-        self.backlog: list[bytes] = []
-        self.sessions: set[Session] = set()
-        self.closing = False
-
-    @property
-    def stalled(self) -> bool:
-        """Whether the socket is stalled."""
-        return self.conn.stalled
-
-    def write(self, data: bytes | str) -> None:
-        """Send one text frame now (or later, when stalled)."""
-        payload = data.encode() if isinstance(data, str) else data
-        if self.conn.stalled:
-            self.backlog.append(payload)
-            return
-        self._write(payload)
-
-    def _write(self, payload: bytes) -> None:
-        conn = self.conn
-        if conn.protocol.state is not State.OPEN:
-            return
-        try:
-            conn.protocol.send_text(payload)
-            conn.send_data()
-        except Exception:  # the socket is going away; its handler will clean up
-            return
-        transport = conn.transport
-        if transport is not None and transport.get_write_buffer_size() > self.max_buffer:
-            transport.abort()
-
-    def stall(self) -> None:
-        """Stop sending and stop processing input (pings included)."""
-        self.conn.stalled = True
-
-    def release(self) -> None:
-        """Resume: flush frames held back, then process parked input."""
-        if not self.conn.stalled:
-            return
-        self.conn.stalled = False
-        backlog, self.backlog = self.backlog, []
-        for payload in backlog:
-            self._write(payload)
-        self.conn.unpark()
-
-    def abort(self) -> None:
-        """Drop the TCP connection without a close handshake."""
-        transport = self.conn.transport
-        if transport is not None:
-            transport.abort()
-
-
-@dataclass(frozen=True)
-class DemoCredentials:
-    """A demo account's API key and secret (the secret is masked in reprs)."""
-
-    key: str
-    secret: str = field(repr=False)
-    account: int = 0
-
-
-class DemoAccountHandle:
-    """Test/demo API for one demo account: place and cancel orders, inspect state."""
-
-    def __init__(self, exchange: Exchange, account: DemoAccount) -> None:
-        self._exchange = exchange
-        self.account = account
-
-    def place_limit(self, symbol: str, side: Side, qty: int, price: float) -> DemoOrder:
-        """Place a resting (or crossing) limit order."""
-        return self._exchange.place_order(self.account, symbol, side, qty, price)
-
-    def place_market(self, symbol: str, side: Side, qty: int) -> DemoOrder:
-        """Place a market order (fills against the book, the rest is canceled)."""
-        return self._exchange.place_order(self.account, symbol, side, qty, None)
-
-    def cancel(self, order_id: str) -> bool:
-        """Cancel one working order."""
-        return self._exchange.cancel_order(self.account, order_id)
-
-    def cancel_all(self, symbol: str | None = None) -> int:
-        """Cancel every working order."""
-        return self._exchange.cancel_all(self.account, "Canceled via API.", symbol)
-
-    def open_orders(self, symbol: str | None = None) -> list[DemoOrder]:
-        """Working orders."""
-        return self.account.open_orders(symbol)
-
-    def position(self, symbol: str) -> Position:
-        """The position in `symbol`."""
-        return self.account.position(self._exchange.markets[symbol].spec)
-
-    def set_leverage(self, symbol: str, leverage: float) -> None:
-        """Change a position's leverage."""
-        self._exchange.set_leverage(self.account, symbol, leverage)
-
-
-class SimFaults:
-    """Fault injection, also reachable as methods of the server."""
-
-    def __init__(self, server: SimServer) -> None:
-        self._server = server
-
-    def drop_connections(self) -> int:
-        """Abort every socket (clients see an abnormal close)."""
-        return self._server.drop_connections()
-
-    def stall(self, seconds: float | None = None) -> int:
-        """Stall every socket; released after `seconds` or by `release()`."""
-        return self._server.stall(seconds)
-
-    def release(self) -> None:
-        """End a stall."""
-        self._server.release()
-
-    def send_malformed(self) -> int:
-        """Send a truncated JSON frame to every session."""
-        return self._server.send_malformed()
-
-    def send_unknown_row(self, symbol: str) -> int:
-        """Send an orderBookL2(_25) update for a level id that does not exist."""
-        return self._server.send_unknown_row(symbol)
-
-    def delay_partials(self, seconds: float) -> None:
-        """Delay partials after subscribe acks by `seconds` (0 = off)."""
-        self._server.delay_partials(seconds)
 
 
 class SimServer:
