@@ -11,7 +11,7 @@ from app.widgets.tape.model import fmt_notional, fmt_time
 
 
 class LiquidationsModel(RowTableModel):
-    """Received, symbol, side, price, quantity left, value, state."""
+    """Received, symbol, side, price, quantity and value when first seen, state."""
 
     HEADERS = ("Received", "Symbol", "Side", "Price", "Qty", "Value", "State")
 
@@ -41,7 +41,7 @@ class LiquidationsModel(RowTableModel):
             Cell(r.side, fg=side_colour, align=LEFT, bold=big),
             Cell(fmt_price(r.price, decimals), fg=side_colour),
             Cell(
-                fmt_size(r.leaves_qty, blank_zero=False),
+                fmt_size(r.qty, blank_zero=False),
                 fg=dim,
                 tooltip=f"{fmt_size(r.qty, blank_zero=False)} when first seen, "
                 f"{fmt_size(r.leaves_qty, blank_zero=False)} left",
