@@ -106,9 +106,7 @@ def test_liquidations_newest_first_with_notional_and_state(qtmodeltester, themes
     assert [model.cell(r, 2).text for r in range(2)] == ["Buy", "Sell"]
     assert model.cell(0, 5).text == "250.0K" and model.cell(0, 5).bg == "liquidation_bg"
     assert model.cell(1, 6).text == "partial"
-    assert model.cell(1, 4).text == "500" and "2,000 when first seen" in str(
-        model.cell(1, 4).tooltip
-    )
+    assert model.cell(1, 4).text == "2,000" and "500 left" in str(model.cell(1, 4).tooltip)
     state.apply(_liq("delete", "a", "Sell", 60000.0, 500, 13.0))
     model.refresh(state.liquidations.rows(min_notional=1000))
     assert model.cell(1, 6).text == "gone"
