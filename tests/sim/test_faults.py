@@ -184,3 +184,26 @@ async def test_start_stop_with_connected_client_leaves_no_tasks() -> None:
     await h.stop()
     await asyncio.sleep(0)
     assert asyncio.all_tasks() == before
+
+
+@pytest.mark.asyncio
+async def test_client_heartbeat_keeps_a_heartbeat_socket_open() -> None:
+    async with _sim(heartbeat_close_after=0.4) as sim:
+        config = BitmexConfig(
+            url=sim.url,
+            symbols=[SYMBOL],
+            topics=["quote"],
+            heartbeat_mode=True,
+            heartbeat_interval=0.1,
+            watchdog_idle=5.0,
+            pong_timeout=5.0,
+        )
+        client = BitmexClient(config, lambda ev: None)
+        task = asyncio.create_task(client.run())
+        await wait_for(lambda: any(link.heartbeat for link in sim.links))
+        await asyncio.sleep(1.0)
+        assert client.stats.reconnects == 0
+        assert all(not link.closing for link in sim.links)
+        await client.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5.0)
