@@ -73,13 +73,14 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
     """The application's lifetime: window and feeds live inside this coroutine."""
     from app.gui import settings as cfg
     from app.gui.controller import SessionController
+    from app.gui.session import SimHost
 
     close_requested = asyncio.Event()
     app.aboutToQuit.connect(close_requested.set)
     window = build_window(args)
     window.defer_close = True
     window.close_requested.connect(close_requested.set)
-    controller = SessionController(window)
+    controller = SessionController(window, SimHost(seed=int(getattr(args, "seed", 1) or 1)))
     persist = not getattr(args, "screenshot", None)
     exit_code = 0
     timer: asyncio.Task[bool] | None = None
