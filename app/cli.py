@@ -20,22 +20,24 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one sub-parser per command."""
+def build_parser(command: str) -> argparse.ArgumentParser:
+    """The top-level parser; only the chosen command's module is imported and configured."""
     parser = argparse.ArgumentParser(prog="depthdesk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
-        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            importlib.import_module(module_name).add_arguments(sub_parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the chosen command; no command opens the window."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or args_list[0] not in SUBCOMMANDS and args_list[0] not in ("-h", "--help"):
+    if not args_list or (args_list[0] not in SUBCOMMANDS and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "gui")
-    parser = build_parser()
+    command = args_list[0] if args_list[0] in SUBCOMMANDS else ""
+    parser = build_parser(command)
     args = parser.parse_args(args_list)
     module = importlib.import_module(SUBCOMMANDS[args.command][0])
     result: int = module.run(args)
