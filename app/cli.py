@@ -20,13 +20,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser(command: str) -> argparse.ArgumentParser:
-    """The top-level parser; only the chosen command's module is imported and configured."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser. With `command`, only that command's module is imported and
+    configured (so one broken command cannot stop another); without it, every command is."""
     parser = argparse.ArgumentParser(prog="depthdesk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
-        if name == command:
+        if command is None or name == command:
             importlib.import_module(module_name).add_arguments(sub_parser)
     return parser
 
