@@ -3,9 +3,9 @@
 `ConnectionHandler` owns one logical WebSocket connection: connect with exponential back-off,
 jitter and a cap, a rolling-hour connection budget, handshake status handling (429 waits, 401/403
 are fatal, 5xx retries), the idle watchdog (no message for `watchdog_idle` s → send a ping; no pong
-or other message within `pong_timeout` s → reconnect), an optional heartbeat (ping every N s),
-round-trip measurement, and `FeedStatus` transitions (connecting / live / stale / reconnecting /
-down).
+or other message within `pong_timeout` s → abort the socket, without a close handshake, and
+reconnect), an optional heartbeat (ping every N s), round-trip measurement, and `FeedStatus`
+transitions (connecting / live / stale / reconnecting / down).
 
 What differs per venue (URL, auth, subscribe frames, parsing, partial tracking) lives in a
 `Session` object the handler drives through a few synchronous hooks.
@@ -520,6 +520,9 @@ class ConnectionHandler:
                 now = clock()
                 if awaiting_since is not None and now >= awaiting_since + settings.pong_timeout:
                     stats.watchdog_reconnects += 1
+                    # A server that stopped answering will not answer a close handshake either:
+                    # drop the TCP connection now instead of waiting `close_timeout` for it.
+                    ws.transport.abort()
                     return (
                         f"no message for {now - last_rx:.1f} s and no pong within "
                         f"{settings.pong_timeout:g} s"

@@ -208,6 +208,25 @@ async def test_watchdog_reconnects_after_stall() -> None:
 
 
 @pytest.mark.asyncio
+async def test_watchdog_drops_a_dead_server_without_waiting_for_a_close_handshake() -> None:
+    async with MiniBitmex() as srv:
+        # Long enough that a reconnect waiting for the dead server's close reply would miss
+        # the deadline of wait_conns below.
+        handler, session, _events = make(
+            srv.url, fast(watchdog_idle=0.05, pong_timeout=0.05, close_timeout=30.0)
+        )
+        task = asyncio.create_task(handler.run())
+        conn = await srv.wait_conns(1)
+        await srv.wait_for(lambda: conn.received == [{"op": "hello"}])
+        conn.ws.transport.pause_reading()  # the server goes dead: reads nothing, answers nothing
+        await srv.wait_conns(2, within=3.0)
+        assert handler.stats.watchdog_reconnects == 1
+        assert "no pong" in session.closed_reasons[0]
+        conn.ws.transport.resume_reading()
+        await stop(handler, task)
+
+
+@pytest.mark.asyncio
 async def test_heartbeat_mode_pings_on_schedule_despite_traffic() -> None:
     async with MiniBitmex() as srv:
         handler, _session, events = make(srv.url, fast(watchdog_idle=5.0, heartbeat_interval=0.03))
