@@ -357,7 +357,7 @@ class ConnectionHandler:
         return True
 
     async def close(self) -> None:
-        """Stop for good: close the socket; `run()` returns."""
+        """Stop for good: close the socket; `run()` returns (at once, if it starts later)."""
         self._closing.set()
         if self._connecting is not None:
             self._connecting.cancel()
@@ -367,8 +367,11 @@ class ConnectionHandler:
                 await ws.close()
 
     async def run(self) -> None:
-        """Connect and reconnect until `close()` or a fatal error (raises `FeedFatal`)."""
-        self._closing.clear()
+        """Connect and reconnect until `close()` or a fatal error (raises `FeedFatal`).
+
+        Closing is checked before every connection attempt and again once an attempt has
+        succeeded, so a `close()` that lands while connecting never leaves a socket served.
+        """
         failures = 0
         try:
             while not self._closing.is_set():
@@ -394,7 +397,7 @@ class ConnectionHandler:
                         break
                     continue
                 failures = 0
-                if self._closing.is_set():
+                if self._closing.is_set():  # closed while the handshake completed
                     await ws.close()
                     break
                 reason = await self._serve(ws)

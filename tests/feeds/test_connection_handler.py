@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from headless.loopback import MiniBitmex
+from websockets.asyncio.client import connect
 
 from app.feeds.connection import (
     Backoff,
@@ -396,3 +397,36 @@ async def test_close_during_a_hanging_handshake_returns_promptly() -> None:
         writer.close()
     server.close()
     await server.wait_closed()
+
+
+@pytest.mark.asyncio
+async def test_close_landing_as_the_handshake_completes_leaves_no_socket_served() -> None:
+    async with MiniBitmex() as srv:
+        events: list[Event] = []
+        session = RecordingSession(srv.url)
+        handler: ConnectionHandler
+
+        async def connect_then_close(*args: Any, **kwargs: Any) -> Any:
+            ws = await connect(*args, **kwargs)
+            # close() runs after the handshake succeeded and before run() resumes with the socket.
+            asyncio.get_running_loop().create_task(handler.close())
+            return ws
+
+        handler = ConnectionHandler(session, fast(), events.append, connect_fn=connect_then_close)
+        await asyncio.wait_for(handler.run(), 2)
+        conn = await srv.wait_conns(1)
+        await srv.wait_for(lambda: conn.ws.state.name == "CLOSED")
+        assert session.opens == 0 and conn.received == []
+        assert handler.stats.connects == 0 and not handler.connected
+        assert states(events)[-1] == "down"
+
+
+@pytest.mark.asyncio
+async def test_close_before_run_is_final() -> None:
+    async with MiniBitmex() as srv:
+        handler, session, events = make(srv.url, fast())
+        await handler.close()
+        await asyncio.wait_for(handler.run(), 2)
+        assert handler.stats.attempts == 0 and srv.handshake_times == []
+        assert session.opens == 0
+        assert states(events) == ["down"]
