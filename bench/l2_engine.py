@@ -59,7 +59,8 @@ def measure(stream: Stream) -> Measured:
     The two are interleaved chunk by chunk (CHUNK frames: parse floor, then engine) over
     REPEATS passes, and each figure is the sum over chunks of the fastest pass: both see the
     same machine conditions, and bursts of load from other processes drop out. Each pass
-    starts from a fresh engine and the stream's partial (timed on its own).
+    starts from a fresh engine, the stream's book partial (timed on its own) and its trade
+    partial.
     """
     loads = orjson.loads
     clock = time.perf_counter
@@ -72,6 +73,7 @@ def measure(stream: Stream) -> Measured:
         t0 = clock()
         engine.apply(stream.partial)
         partial_best = min(partial_best, clock() - t0)
+        engine.apply(stream.trade_partial)
         apply = engine.apply
         for i, chunk in enumerate(chunks):
             t0 = clock()
@@ -85,6 +87,7 @@ def measure(stream: Stream) -> Measured:
             engine_best[i] = min(engine_best[i], t2 - t1)
     engine = BitmexEngine()
     events: list[Event] = list(engine.apply(stream.partial))
+    events.extend(engine.apply(stream.trade_partial))
     for frame in stream.deltas:
         events.extend(engine.apply(frame))
     n = len(stream.deltas)
@@ -99,6 +102,7 @@ def naive_rate(stream: Stream, messages: int) -> Rate:
     rows = sum(len(orjson.loads(f)["data"]) for f in frames if '"orderBookL2"' in f)
     tables = NaiveTables()
     tables.apply(stream.partial)
+    tables.apply(stream.trade_partial)
     t0 = time.perf_counter()
     for frame in frames:
         tables.apply(frame)
@@ -134,6 +138,7 @@ class SizeResult:
     engine: Rate
     naive: Rate | None
     unknown_keys: int
+    dropped_before_partial: int
 
 
 def describe(stream: Stream) -> str:
@@ -172,6 +177,7 @@ def report(m: Measured, naive_messages: int) -> SizeResult:
         f"  engine/parse floor {m.engine.msgs_per_s / m.floor.msgs_per_s:.2f}; "
         f"engine/naive {versus_naive}; "
         f"levels held {m.live_engine.level_count('orderBookL2', SYMBOL):,}; "
-        f"unknown keys {stats.unknown_keys}, resyncs {stats.resyncs}, malformed {stats.malformed}"
+        f"unknown keys {stats.unknown_keys}, resyncs {stats.resyncs}, malformed {stats.malformed},"
+        f" dropped before partial {stats.dropped_before_partial}"
     )
-    return SizeResult(m.floor, m.engine, naive, stats.unknown_keys)
+    return SizeResult(m.floor, m.engine, naive, stats.unknown_keys, stats.dropped_before_partial)

@@ -2,8 +2,10 @@
 
 One partial of N levels (half bids, half asks, 0.5 ticks around a mid), then messages of 1-20
 rows of one action each (update / insert / delete, all keyed by arbitrary level ids, every row
-carrying price and timestamp as the feed has since 2023), with trade inserts mixed in. The
-generator keeps its own book so every update and delete names a live level.
+carrying price and timestamp as the feed has since 2023), with trade inserts mixed in. A trade
+partial comes with the book's, as after subscribing to both, so the trade inserts are applied
+like in the real client rather than dropped. The generator keeps its own book so every update
+and delete names a live level.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Stream:
     levels: int
     skew: float | None
     partial: str
+    trade_partial: str  # the trade subscription's image: trade inserts are applied, not dropped
     deltas: list[str]  # orderBookL2 insert/update/delete and trade inserts, in wire order
     delta_rows: int
     trade_frames: int
@@ -86,6 +89,23 @@ def _stamp(base: datetime, ms: int) -> str:
     return (base + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _trade(ts: str, side: str, size: int, price: float, match: int) -> dict[str, object]:
+    """One trade row as the feed sends it."""
+    return {
+        "timestamp": ts,
+        "symbol": SYMBOL,
+        "side": side,
+        "size": size,
+        "price": price,
+        "tickDirection": "ZeroPlusTick",
+        "trdMatchID": f"00000000-006d-1000-0000-{match:012x}",
+        "grossValue": 1000,
+        "homeNotional": 0.001,
+        "foreignNotional": 60.0,
+        "trdType": "Regular",
+    }
+
+
 def make_stream(levels: int, messages: int, skew: float | None = 100.0, seed: int = 7) -> Stream:
     """A partial of `levels` levels followed by `messages` delta frames (about 1 in 10 trades).
 
@@ -127,6 +147,13 @@ def make_stream(levels: int, messages: int, skew: float | None = 100.0, seed: in
         "filter": {"symbol": SYMBOL},
         "data": rows,
     }
+    trade_partial = {
+        "table": "trade",
+        "action": "partial",
+        "keys": [],
+        "filter": {"symbol": SYMBOL},
+        "data": [_trade(_stamp(base, clock), "Buy", 100, MID, k) for k in range(10)],
+    }
     deltas: list[str] = []
     delta_rows = 0
     trade_frames = 0
@@ -138,19 +165,7 @@ def make_stream(levels: int, messages: int, skew: float | None = 100.0, seed: in
             n = rng.randrange(1, 4)
             side_name = "Buy" if rng.random() < 0.5 else "Sell"
             trades = [
-                {
-                    "timestamp": ts,
-                    "symbol": SYMBOL,
-                    "side": side_name,
-                    "size": rng.randrange(1, 50) * 100,
-                    "price": last_price,
-                    "tickDirection": "ZeroPlusTick",
-                    "trdMatchID": f"00000000-006d-1000-0000-{rng.randrange(16**12):012x}",
-                    "grossValue": 1000,
-                    "homeNotional": 0.001,
-                    "foreignNotional": 60.0,
-                    "trdType": "Regular",
-                }
+                _trade(ts, side_name, rng.randrange(1, 50) * 100, last_price, rng.randrange(16**12))
                 for _ in range(n)
             ]
             frame = {"table": "trade", "action": "insert", "data": trades}
@@ -168,35 +183,17 @@ def make_stream(levels: int, messages: int, skew: float | None = 100.0, seed: in
             if action == "insert":
                 price, level_id = side.open(rng, next_id, skew)
                 next_id += rng.randrange(1, 50)
-                row: dict[str, object] = {
-                    "symbol": SYMBOL,
-                    "id": level_id,
-                    "side": side_name,
-                    "size": rng.randrange(1, 500) * 100,
-                    "price": price,
-                    "timestamp": ts,
-                }
             elif action == "delete":
                 price, level_id = side.close(rng, skew)
-                row = {
-                    "symbol": SYMBOL,
-                    "id": level_id,
-                    "side": side_name,
-                    "price": price,
-                    "timestamp": ts,
-                }
             else:
                 price, level_id = side.pick(rng, skew)
                 if (side_name, level_id) in used:
                     continue
-                row = {
-                    "symbol": SYMBOL,
-                    "id": level_id,
-                    "side": side_name,
-                    "size": rng.randrange(1, 500) * 100,
-                    "price": price,
-                    "timestamp": ts,
-                }
+            row: dict[str, object] = {"symbol": SYMBOL, "id": level_id, "side": side_name}
+            if action != "delete":
+                row["size"] = rng.randrange(1, 500) * 100
+            row["price"] = price
+            row["timestamp"] = ts
             used.add((side_name, level_id))
             data.append(row)
             last_price = price
@@ -204,4 +201,12 @@ def make_stream(levels: int, messages: int, skew: float | None = 100.0, seed: in
         deltas.append(
             orjson.dumps({"table": "orderBookL2", "action": action, "data": data}).decode()
         )
-    return Stream(levels, skew, orjson.dumps(partial).decode(), deltas, delta_rows, trade_frames)
+    return Stream(
+        levels,
+        skew,
+        orjson.dumps(partial).decode(),
+        orjson.dumps(trade_partial).decode(),
+        deltas,
+        delta_rows,
+        trade_frames,
+    )
