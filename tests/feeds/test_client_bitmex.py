@@ -148,6 +148,26 @@ def test_topic_expansion_and_batching() -> None:
     assert with_heartbeat("ws://h/realtime?heartbeat=true") == "ws://h/realtime?heartbeat=true"
 
 
+def test_whole_tables_stay_unfiltered_beside_per_symbol_tables() -> None:
+    config = BitmexConfig(
+        symbols=["XBTUSD", "ETHUSD"],
+        topics=["orderBookL2", "trade:XBTUSD"],
+        whole_tables=["instrument", "liquidation"],
+    )
+    assert config.subscriptions() == [
+        "orderBookL2:XBTUSD",
+        "orderBookL2:ETHUSD",
+        "trade:XBTUSD",
+        "instrument",
+        "liquidation",
+    ]
+    assert config.expand(["instrument", "trade"]) == ["instrument", "trade:XBTUSD", "trade:ETHUSD"]
+    assert expand_topics(["liquidation", "quote"], ["XBTUSD"], ["liquidation"]) == [
+        "liquidation",
+        "quote:XBTUSD",
+    ]
+
+
 @pytest.mark.asyncio
 async def test_subscribes_in_batches_of_at_most_20() -> None:
     symbols = [f"SYM{i}" for i in range(23)]

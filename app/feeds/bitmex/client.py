@@ -67,11 +67,21 @@ Message = dict[str, Any]
 
 @dataclass
 class BitmexConfig:
-    """Everything one BitMEX connection needs; timings are injectable for tests."""
+    """Everything one BitMEX connection needs; timings are injectable for tests.
+
+    Subscriptions: each entry of `topics` is a bare table ("orderBookL2", subscribed once per
+    entry of `symbols`, or unfiltered when `symbols` is empty) or an explicit "table:SYMBOL".
+    Tables listed in `whole_tables` are subscribed unfiltered (every symbol) whatever
+    `symbols` says, e.g. `symbols=["XBTUSD"], topics=["orderBookL2", "trade"],
+    whole_tables=["instrument", "liquidation"]`; a bare table named in `whole_tables` stays
+    whole in later `subscribe()`/`unsubscribe()` calls too. Tables that never take a filter
+    (margin, wallet...) are always whole.
+    """
 
     url: str = LIVE_URL
     symbols: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    whole_tables: list[str] = field(default_factory=list)
     credentials: ApiCredentials | None = None
     auth_mode: AuthMode = "expires"
     auth_expires_in: int = AUTH_EXPIRES_AHEAD_S
@@ -90,6 +100,14 @@ class BitmexConfig:
     open_timeout: float = 10.0
     max_failures: int | None = None
     venue: str = VENUE
+
+    def expand(self, topics: Iterable[str]) -> list[str]:
+        """Wire topics of `topics` under this configuration's symbols and whole tables."""
+        return expand_topics(topics, self.symbols, self.whole_tables)
+
+    def subscriptions(self) -> list[str]:
+        """Every wire topic this configuration subscribes."""
+        return self.expand([*self.topics, *self.whole_tables])
 
     def budget(self) -> ConnectionBudget:
         """The connection budget of this venue host, shared by every client in the process."""
@@ -127,18 +145,22 @@ def table_of(topic: str) -> str:
     return topic.split(":", 1)[0]
 
 
-def expand_topics(topics: Iterable[str], symbols: Sequence[str]) -> list[str]:
-    """Bare tables become one topic per symbol; no-symbol tables and explicit filters stay.
+def expand_topics(
+    topics: Iterable[str], symbols: Sequence[str], whole_tables: Iterable[str] = ()
+) -> list[str]:
+    """Bare tables become one topic per symbol; no-symbol tables, tables in `whole_tables`
+    and explicit filters stay as they are.
 
     Order is preserved and duplicates dropped.
     """
+    whole = {t.strip() for t in whole_tables}
     out: list[str] = []
     seen: set[str] = set()
     for raw in topics:
         topic = raw.strip()
         if not topic:
             continue
-        if ":" in topic or topic in NO_SYMBOL_TABLES or not symbols:
+        if ":" in topic or topic in NO_SYMBOL_TABLES or topic in whole or not symbols:
             expanded = [topic]
         else:
             expanded = [f"{topic}:{symbol}" for symbol in symbols]
@@ -182,7 +204,7 @@ class BitmexProtocol:
         self.emit = emit
         self.wall_clock = wall_clock
         self.nonces = nonces or NonceSource(wall_clock)
-        self.topics: list[str] = expand_topics(config.topics, config.symbols)
+        self.topics: list[str] = config.subscriptions()
         self.waiting = PendingTracker(config.partial_timeout)
         self.authenticated = False
         self.auth_failed: str | None = None
@@ -244,7 +266,7 @@ class BitmexProtocol:
 
     def add_topics(self, topics: Iterable[str], now: float, connected: bool) -> list[Message]:
         """Remember new topics; the messages to send now if connected (else on connect)."""
-        new = [t for t in expand_topics(topics, self.config.symbols) if t not in self.topics]
+        new = [t for t in self.config.expand(topics) if t not in self.topics]
         self.topics.extend(new)
         if not connected:
             return []
@@ -255,7 +277,7 @@ class BitmexProtocol:
 
     def remove_topics(self, topics: Iterable[str], connected: bool) -> list[Message]:
         """Forget topics; the unsubscribe messages to send now if connected."""
-        gone = [t for t in expand_topics(topics, self.config.symbols) if t in self.topics]
+        gone = [t for t in self.config.expand(topics) if t in self.topics]
         self.topics = [t for t in self.topics if t not in gone]
         self._deferred = [t for t in self._deferred if t not in gone]
         return self.unsubscribe_messages(gone) if connected else []
