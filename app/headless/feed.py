@@ -162,8 +162,12 @@ def _bitmex_engine_counters(engine: Any) -> FeedCounters:
 
 
 def _bitmex_validate(request: FeedRequest) -> str | None:
-    from app.feeds.bitmex.client import is_private
+    from app.feeds.bitmex.client import BitmexConfig, is_private
 
+    try:
+        BitmexConfig(symbols=list(request.symbols), topics=list(request.topics))
+    except ValueError as exc:
+        return str(exc)
     private = [t for t in request.topics if is_private(t)]
     has_creds = request.env.get(BITMEX_KEY_ENV) and request.env.get(BITMEX_SECRET_ENV)
     if private and not has_creds:

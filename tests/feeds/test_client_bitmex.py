@@ -14,6 +14,7 @@ from app.feeds.bitmex.client import (
     BitmexClient,
     BitmexConfig,
     batches,
+    check_book_tables,
     expand_topics,
     with_heartbeat,
 )
@@ -166,6 +167,30 @@ def test_whole_tables_stay_unfiltered_beside_per_symbol_tables() -> None:
         "liquidation",
         "quote:XBTUSD",
     ]
+
+
+@pytest.mark.parametrize(
+    ("symbols", "topics", "clash"),
+    [
+        (["XBTUSD"], ["orderBookL2", "orderBookL2_25"], "orderBookL2:XBTUSD and orderBookL2_25"),
+        (["XBTUSD"], ["orderBook10", "orderBookL2:XBTUSD"], "orderBook10:XBTUSD and orderBookL2"),
+        ([], ["orderBookL2", "orderBook10:ETHUSD"], "orderBookL2 and orderBook10:ETHUSD"),
+        ([], ["orderBookL2:XBTUSD", "orderBookL2"], "orderBookL2:XBTUSD and orderBookL2"),
+    ],
+)
+def test_two_book_tables_for_one_symbol_are_rejected(
+    symbols: list[str], topics: list[str], clash: str
+) -> None:
+    with pytest.raises(ValueError, match=f"one book table per symbol: {clash}"):
+        BitmexConfig(symbols=symbols, topics=topics)
+
+
+def test_one_book_table_per_symbol_is_accepted() -> None:
+    config = BitmexConfig(
+        symbols=["XBTUSD"], topics=["orderBookL2", "orderBook10:ETHUSD", "trade", "quote"]
+    )
+    assert config.subscriptions()[:2] == ["orderBookL2:XBTUSD", "orderBook10:ETHUSD"]
+    check_book_tables(["orderBookL2_25:XBTUSD", "orderBookL2_25:ETHUSD", "trade"])
 
 
 @pytest.mark.asyncio
@@ -379,6 +404,30 @@ async def test_cancel_all_after_round_trip_and_runtime_subscribe() -> None:
     offline = Harness(fast_config("ws://127.0.0.1:9/realtime"))
     await offline.client.cancel_all_after(0)
     assert any("not connected" in e.message for e in offline.of(FeedError))
+
+
+@pytest.mark.asyncio
+async def test_runtime_subscribe_of_a_second_book_table_is_refused() -> None:
+    async with MiniBitmex() as srv:
+        srv.books["XBTUSD"] = book_rows("XBTUSD", 50000.0)
+        h = Harness(fast_config(srv.url, whole_tables=["instrument"])).start()
+        conn = await srv.wait_conns(1)
+        await srv.wait_for(lambda: len(h.of(SubscriptionAck)) == 2)
+        await h.client.subscribe(["trade", "orderBook10"])
+        refused = [e for e in h.of(FeedError) if "subscribe refused" in e.message]
+        assert len(refused) == 1
+        assert "one book table per symbol" in refused[0].message
+        assert "orderBookL2:XBTUSD and orderBook10:XBTUSD" in refused[0].message
+        await h.client.subscribe(["orderBook10:ETHUSD"])
+        await srv.wait_for(lambda: len(h.of(SubscriptionAck)) == 3)
+        assert subscribes(conn.received) == [
+            ["orderBookL2:XBTUSD", "instrument"],
+            ["orderBook10:ETHUSD"],
+        ]
+        assert h.client.topics == ["orderBookL2:XBTUSD", "instrument", "orderBook10:ETHUSD"]
+        await h.client.unsubscribe(["instrument"])
+        await srv.wait_for(lambda: unsubscribes(conn.received) == [["instrument"]])
+        await h.stop()
 
 
 @pytest.mark.asyncio

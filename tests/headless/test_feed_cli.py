@@ -179,6 +179,16 @@ async def test_private_topics_without_credentials_is_a_usage_error(
 
 
 @pytest.mark.asyncio
+async def test_two_book_tables_for_one_symbol_is_a_usage_error(capfd: Any) -> None:
+    url = f"ws://127.0.0.1:{free_port()}/realtime"
+    args = parse("feed", "--url", url, "--symbol", "XBTUSD", "--topics", "orderBookL2,orderBook10")
+    assert await feed.run_async(args) == 2
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "one book table per symbol: orderBookL2:XBTUSD and orderBook10:XBTUSD" in err[0]
+
+
+@pytest.mark.asyncio
 async def test_unreachable_url_with_idle_exit_fails_with_one_line(capfd: Any) -> None:
     url = f"ws://127.0.0.1:{free_port()}/realtime"
     args = parse("feed", "--url", url, "--symbol", "XBTUSD", "--idle-exit", "0.3")

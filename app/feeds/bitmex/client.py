@@ -26,6 +26,7 @@ from app.feeds.bitmex.constants import (
     AUTH_EXPIRES_AHEAD_S,
     BACKOFF_INITIAL_S,
     BACKOFF_MAX_S,
+    BOOK_TABLES,
     CONNECTIONS_PER_HOUR,
     HEARTBEAT_PING_INTERVAL_S,
     HEARTBEAT_QUERY,
@@ -76,6 +77,10 @@ class BitmexConfig:
     whole_tables=["instrument", "liquidation"]`; a bare table named in `whole_tables` stays
     whole in later `subscribe()`/`unsubscribe()` calls too. Tables that never take a filter
     (margin, wallet...) are always whole.
+
+    At most one book table (orderBookL2, orderBookL2_25, orderBook10) per symbol, and an
+    unfiltered book table excludes any other: their book events would fold into one book.
+    A configuration breaking that raises ValueError("one book table per symbol: ...").
     """
 
     url: str = LIVE_URL
@@ -101,13 +106,18 @@ class BitmexConfig:
     max_failures: int | None = None
     venue: str = VENUE
 
+    def __post_init__(self) -> None:
+        self.subscriptions()  # rejects conflicting book tables at configuration time
+
     def expand(self, topics: Iterable[str]) -> list[str]:
         """Wire topics of `topics` under this configuration's symbols and whole tables."""
         return expand_topics(topics, self.symbols, self.whole_tables)
 
     def subscriptions(self) -> list[str]:
-        """Every wire topic this configuration subscribes."""
-        return self.expand([*self.topics, *self.whole_tables])
+        """Every wire topic this configuration subscribes (ValueError on conflicting books)."""
+        topics = self.expand([*self.topics, *self.whole_tables])
+        check_book_tables(topics)
+        return topics
 
     def budget(self) -> ConnectionBudget:
         """The connection budget of this venue host, shared by every client in the process."""
@@ -169,6 +179,24 @@ def expand_topics(
                 seen.add(item)
                 out.append(item)
     return out
+
+
+def check_book_tables(topics: Iterable[str]) -> None:
+    """ValueError unless every symbol is covered by at most one book topic.
+
+    A bare (unfiltered) book table covers every symbol, so it admits no other book topic.
+    """
+    covered: dict[str, str] = {}
+    for topic in topics:
+        table, _, symbol = topic.partition(":")
+        if table not in BOOK_TABLES:
+            continue
+        clash = covered.get(symbol) or covered.get("")
+        if clash is None and not symbol and covered:
+            clash = next(iter(covered.values()))
+        if clash is not None and clash != topic:
+            raise ValueError(f"one book table per symbol: {clash} and {topic}")
+        covered[symbol] = topic
 
 
 def batches(items: Sequence[str], size: int = MAX_ARGS_PER_SUBSCRIBE) -> list[list[str]]:
@@ -265,8 +293,17 @@ class BitmexProtocol:
         return self.unsubscribe_messages(topics) + self.subscribe_messages(topics, now)
 
     def add_topics(self, topics: Iterable[str], now: float, connected: bool) -> list[Message]:
-        """Remember new topics; the messages to send now if connected (else on connect)."""
+        """Remember new topics; the messages to send now if connected (else on connect).
+
+        A request that would give a symbol a second book table is refused as a whole: a
+        `FeedError` is emitted and nothing is remembered or sent.
+        """
         new = [t for t in self.config.expand(topics) if t not in self.topics]
+        try:
+            check_book_tables([*self.topics, *new])
+        except ValueError as exc:
+            self.emit(FeedError(self.config.venue, f"subscribe refused: {exc}"))
+            return []
         self.topics.extend(new)
         if not connected:
             return []
@@ -551,6 +588,7 @@ __all__ = [
     "BitmexSession",
     "ClientStats",
     "batches",
+    "check_book_tables",
     "encode",
     "expand_topics",
     "is_private",

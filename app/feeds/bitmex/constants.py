@@ -102,6 +102,9 @@ TRANSACT: Final = "transact"
 PRIVATE_NOTIFICATIONS: Final = "privateNotifications"
 
 L2_TABLES: Final = frozenset({ORDER_BOOK_L2, ORDER_BOOK_L2_25})
+# Tables that each carry a whole order book per symbol. Their BookLevels events do not say which
+# table they came from, so a client follows at most one of them per symbol.
+BOOK_TABLES: Final = frozenset({ORDER_BOOK_L2, ORDER_BOOK_L2_25, ORDER_BOOK_10})
 # tradeBin table -> (timeframe label, interval seconds); bin timestamps are END times.
 TRADE_BIN_INTERVALS: Final[dict[str, tuple[str, float]]] = {
     TRADE_BIN_1M: ("1m", 60.0),
