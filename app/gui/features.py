@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from app.gui.main_window import MainWindow
+from app.gui.session import SessionSpec
 
 Area = Qt.DockWidgetArea
 
@@ -68,3 +69,44 @@ def install_default_features(window: MainWindow) -> None:
     for name, (width, height) in sizes.items():
         window.set_default_size(name, width, height)
     window.order_view_menu(["ladder", "chart", "tape", "positions", "liquidations", "account"])
+    window.market_set_factory = install_market_set
+
+
+MARKET_SET_SIZES = {"ladder": (470, 360), "chart": (760, 360), "tape": (420, 360)}
+
+
+def install_market_set(window: MainWindow, set_id: str, spec: SessionSpec) -> list[str]:
+    """A ladder, chart and tape for another venue/symbol, bound to the set's own session:
+    docks `<feature>.<set_id>` side by side along the bottom; a further set shares their space
+    as tabs (so the window never outgrows the screen)."""
+    from app.widgets.chart.widget import ChartWidget
+    from app.widgets.ladder.widget import LadderWidget
+    from app.widgets.tape.widget import TapeWidget
+
+    where = f"{spec.label} · {spec.symbol}"
+    earlier = [s for s in window.market_sets() if s != set_id]
+    tab_with = earlier[0] if earlier else None
+    names: list[str] = []
+    previous: str | None = None
+    for feature, widget_type in (
+        ("ladder", LadderWidget),
+        ("chart", ChartWidget),
+        ("tape", TapeWidget),
+    ):
+        name = f"{feature}.{set_id}"
+        window.add_feature_dock(
+            name,
+            widget_type(),
+            Area.BottomDockWidgetArea,
+            title=f"{feature.capitalize()} · {where}",
+            split_of=previous,
+            orientation=Qt.Orientation.Horizontal,
+            follows_session=False,
+        )
+        width, height = MARKET_SET_SIZES[feature]
+        window.set_default_size(name, width, height)
+        if tab_with is not None:
+            window.set_default_tab(name, f"{feature}.{tab_with}", raise_other=False)
+        names.append(name)
+        previous = name
+    return names

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+# Venue keys of app.gui.venues (spelled out here: no Qt or feed imports at import time).
+VENUE_KEYS = (
+    "demo",
+    "bitmart-demo",
+    "bitmart-legacy-demo",
+    "live",
+    "testnet",
+    "bitmart",
+    "bitmart-legacy",
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the window command."""
@@ -13,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     venue.add_argument("--testnet", action="store_true", help="connect to BitMEX testnet")
     venue.add_argument("--url", help="connect to this BitMEX-compatible realtime URL")
+    venue.add_argument(
+        "--venue",
+        choices=VENUE_KEYS,
+        help="venue to show first (the demo ones run on the embedded simulator)",
+    )
     parser.add_argument("--symbol", help="instrument to show (default: the last one, or XBTUSD)")
     parser.add_argument(
         "--screenshot",
@@ -32,6 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--theme", choices=("dark", "light"), help="colour theme")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed for --demo")
+    parser.add_argument(
+        "--market",
+        action="append",
+        default=[],
+        metavar="VENUE:SYMBOL",
+        help="also open a ladder, tape and chart for this venue and symbol (repeatable), "
+        "e.g. bitmart-demo:XBTUSD",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

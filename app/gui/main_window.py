@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,12 +27,20 @@ from app.gui.status_bar import StatusBar
 from app.gui.theme import THEME_NAMES, ThemeManager
 
 if TYPE_CHECKING:
+    from app.gui.market_set_dialog import MarketSetDialog
     from app.gui.session import FeedSession
     from app.gui.theme import Theme
 
 log = logging.getLogger(__name__)
 DockArea = Qt.DockWidgetArea
 DEFAULT_SIZE = (1920, 1040)
+
+
+MarketSetFactory = Callable[["MainWindow", str, SessionSpec], list[str]]
+
+
+def _valid_set_id(set_id: str) -> bool:
+    return len(set_id) > 1 and set_id[0] == "m" and set_id[1:].isdigit()
 
 
 @dataclass
@@ -52,6 +61,8 @@ class MainWindow(QMainWindow):
 
     close_requested = Signal()
     session_requested = Signal(object)  # SessionSpec
+    market_set_added = Signal(str, object)  # set id, SessionSpec
+    market_set_removed = Signal(str)  # set id
 
     def __init__(self, settings: QSettings, themes: ThemeManager | None = None) -> None:
         super().__init__()
@@ -64,6 +75,13 @@ class MainWindow(QMainWindow):
         self._plans: list[_DockPlan] = []
         self._known_symbols: list[str] = []
         self._shutdown_hooks: list[Callable[[], Awaitable[object]]] = []
+        self._independent: set[str] = set()  # docks that do not follow the window's session
+        self._market_sets: dict[str, SessionSpec] = {}
+        self._set_docks: dict[str, list[str]] = {}
+        self._set_actions: dict[str, QAction] = {}
+        self._restoring_sets = False
+        self.market_set_factory: MarketSetFactory | None = None
+        self.market_set_dialog: MarketSetDialog | None = None
         self.defer_close = False
         self.setDockNestingEnabled(True)
         self.setCorner(Qt.Corner.BottomLeftCorner, DockArea.BottomDockWidgetArea)
@@ -130,6 +148,15 @@ class MainWindow(QMainWindow):
         self.reset_layout_action.setObjectName("action.resetLayout")
         self.reset_layout_action.triggered.connect(self.reset_layout)
         self.view_menu.addAction(self.reset_layout_action)
+        self.markets_menu = self.menuBar().addMenu("&Markets")
+        self.new_market_action = QAction("&New market docks…", self)
+        self.new_market_action.setObjectName("action.newMarketSet")
+        self.new_market_action.setToolTip(
+            "Open a ladder, tape and chart for another venue or symbol in new docks"
+        )
+        self.new_market_action.triggered.connect(self.open_market_set_dialog)
+        self.markets_menu.addAction(self.new_market_action)
+        self._set_actions_anchor = self.markets_menu.addSeparator()
 
     def add_feature_dock(
         self,
@@ -141,13 +168,15 @@ class MainWindow(QMainWindow):
         split_of: str | None = None,
         orientation: Qt.Orientation = Qt.Orientation.Horizontal,
         size: int = 0,
+        follows_session: bool = True,
     ) -> QDockWidget:
         """Add `widget` as a dock with the stable objectName `dock.<name>`.
 
         The dock gets a View-menu toggle; in the default layout it goes into `area`, or beside
         the dock `split_of` (in that dock's area) split along `orientation`; `size` is its
         default width (left/right `area`) or height (top/bottom `area`), see also
-        `set_default_size`. The widget receives the current session and theme.
+        `set_default_size`. The widget receives the theme, and the window's session unless
+        `follows_session` is False (market-set docks are bound to their own session).
         """
         if name in self._docks:
             raise ValueError(f"a dock named {name!r} exists")
@@ -173,7 +202,9 @@ class MainWindow(QMainWindow):
         self.view_menu.insertAction(self._dock_actions_anchor, action)
         if isinstance(widget, Themed):
             widget.apply_theme(self.themes.theme)
-        if isinstance(widget, SessionAware):
+        if not follows_session:
+            self._independent.add(name)
+        elif isinstance(widget, SessionAware):
             widget.bind_session(self.session)
         if isinstance(widget, Persistent):
             self._restore_feature(name, widget)
@@ -232,12 +263,20 @@ class MainWindow(QMainWindow):
                 plan.width = width or plan.width
                 plan.height = height or plan.height
 
-    def _apply_default_sizes(self) -> None:
+    def _apply_default_sizes(self, names: list[str] | None = None) -> None:
+        """Default sizes of every dock (or of the docks `names` only)."""
+        docks = None if names is None else {self._docks[n] for n in names if n in self._docks}
         for orient, attr in (
             (Qt.Orientation.Horizontal, "width"),
             (Qt.Orientation.Vertical, "height"),
         ):
-            plans = [p for p in self._plans if getattr(p, attr) and not p.dock.isFloating()]
+            plans = [
+                p
+                for p in self._plans
+                if getattr(p, attr)
+                and not p.dock.isFloating()
+                and (docks is None or p.dock in docks)
+            ]
             if plans:
                 self.resizeDocks([p.dock for p in plans], [getattr(p, attr) for p in plans], orient)
 
@@ -268,6 +307,7 @@ class MainWindow(QMainWindow):
         s.setValue(cfg.KEY_STATE, self.saveState(cfg.LAYOUT_VERSION))
         s.setValue(cfg.KEY_LAYOUT_VERSION, cfg.LAYOUT_VERSION)
         s.setValue(cfg.KEY_THEME, self.themes.theme.name)
+        s.setValue(cfg.KEY_MARKET_SETS, self._market_sets_json())
         for name, dock in self._docks.items():
             widget = dock.widget()
             if isinstance(widget, Persistent):
@@ -319,14 +359,15 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.bridge.frame.disconnect(self._on_frame)
         self.session = session
-        for dock in self._docks.values():
+        for name, dock in self._docks.items():
             widget = dock.widget()
-            if isinstance(widget, SessionAware):
+            if name not in self._independent and isinstance(widget, SessionAware):
                 widget.bind_session(session)
         self.status.bind_session(session)
         if session is not None:
             session.bridge.frame.connect(self._on_frame)
             self._show_spec(session.spec)
+            self._refresh_symbols()
             self.settings.setValue(cfg.KEY_VENUE, session.spec.venue_key)
             self.settings.setValue(cfg.KEY_SYMBOL, session.spec.symbol)
 
@@ -350,7 +391,10 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         symbols = sorted(self.session.state.instruments.symbols())
-        if symbols == self._known_symbols:
+        if not symbols:
+            hints = getattr(self.session, "hints", None)
+            symbols = sorted(getattr(hints, "symbols", None) or [])
+        if not symbols or symbols == self._known_symbols:
             return
         self._known_symbols = symbols
         current = self.symbol_box.currentText()
@@ -367,11 +411,127 @@ class MainWindow(QMainWindow):
         symbol = self.symbol_box.currentText().strip().upper()
         if not isinstance(key, str) or not symbol:
             return
+        symbol = venues.symbol_for(key, symbol)
         current = self.session.spec if self.session is not None else None
         if current is not None and current.venue_key == key and current.symbol == symbol:
             return
         url = current.url if current is not None and current.venue_key == key else None
         self.session_requested.emit(SessionSpec(key, symbol, url))
+
+    # ---- market sets ----------------------------------------------------------------------
+    def market_sets(self) -> dict[str, SessionSpec]:
+        """Extra market sets by id ("m2", "m3" ...): the venue/symbol each one shows."""
+        return dict(self._market_sets)
+
+    def market_set_docks(self, set_id: str) -> list[str]:
+        """Dock names of a market set."""
+        return list(self._set_docks.get(set_id, []))
+
+    def add_market_set(self, spec: SessionSpec, set_id: str | None = None) -> str:
+        """Add a ladder, tape and chart for `spec` in new docks; `market_set_added` asks for
+        their session. `set_id` (restoring a layout) keeps the docks' objectNames stable."""
+        if self.market_set_factory is None:
+            raise RuntimeError("no market-set factory installed")
+        if set_id is None or set_id in self._market_sets or not _valid_set_id(set_id):
+            set_id = self._next_set_id()
+        names = self.market_set_factory(self, set_id, spec)
+        self._market_sets[set_id] = spec
+        self._set_docks[set_id] = list(names)
+        action = QAction(f"Close {spec.label} · {spec.symbol}", self)
+        action.setObjectName(f"action.closeMarketSet.{set_id}")
+        action.triggered.connect(lambda _checked=False, i=set_id: self.remove_market_set(i))
+        self.markets_menu.addAction(action)
+        self._set_actions[set_id] = action
+        if not self._restoring_sets:  # a restored layout brings its own sizes
+            self._apply_default_sizes(names)
+            QTimer.singleShot(0, self, lambda: self._apply_default_sizes(names))
+        self.market_set_added.emit(set_id, spec)
+        return set_id
+
+    def remove_market_set(self, set_id: str) -> None:
+        """Close a market set: its docks go away and `market_set_removed` closes its session."""
+        names = self._set_docks.pop(set_id, None)
+        if names is None:
+            return
+        self._market_sets.pop(set_id, None)
+        action = self._set_actions.pop(set_id, None)
+        if action is not None:
+            self.markets_menu.removeAction(action)
+            action.deleteLater()
+        for name in names:
+            dock = self._docks.pop(name, None)
+            if dock is None:
+                continue
+            widget = dock.widget()
+            if isinstance(widget, SessionAware):
+                widget.bind_session(None)
+            self._plans = [p for p in self._plans if p.dock is not dock]
+            self._independent.discard(name)
+            self.view_menu.removeAction(dock.toggleViewAction())
+            self.removeDockWidget(dock)
+            dock.deleteLater()
+        self.market_set_removed.emit(set_id)
+
+    def bind_market_set(self, set_id: str, session: FeedSession | None) -> None:
+        """Show `session` in the docks of market set `set_id` (unknown ids are ignored)."""
+        for name in self._set_docks.get(set_id, []):
+            widget = self._docks[name].widget()
+            if isinstance(widget, SessionAware):
+                widget.bind_session(session)
+        self.status.bind_extra(set_id, session)
+
+    def open_market_set_dialog(self) -> None:
+        """Ask for a venue and symbol (non-blocking), then add a market set."""
+        from app.gui.market_set_dialog import MarketSetDialog
+
+        if self.market_set_dialog is None:
+            self.market_set_dialog = MarketSetDialog(self)
+            self.market_set_dialog.chosen.connect(self.add_market_set)
+        symbol = self.session.symbol if self.session is not None else venues.DEFAULT_SYMBOL
+        self.market_set_dialog.prepare(self._known_symbols or [symbol])
+        self.market_set_dialog.open()
+
+    def restore_market_sets(self) -> None:
+        """Re-create the market sets saved with the layout (before `restore_layout`)."""
+        raw = self.settings.value(cfg.KEY_MARKET_SETS)
+        if not isinstance(raw, str) or not raw:
+            return
+        try:
+            items = json.loads(raw)
+        except ValueError:
+            log.warning("saved market sets are unreadable; ignored")
+            return
+        if not isinstance(items, list):
+            return
+        self._restoring_sets = True
+        try:
+            for item in items:
+                if isinstance(item, dict):
+                    self._restore_market_set(item)
+        finally:
+            self._restoring_sets = False
+
+    def _restore_market_set(self, item: dict[str, Any]) -> None:
+        set_id, key, symbol = item.get("id"), item.get("venue"), item.get("symbol")
+        if not all(isinstance(v, str) and v for v in (set_id, key, symbol)):
+            return
+        if key in venues.SELECTABLE:
+            self.add_market_set(SessionSpec(str(key), str(symbol)), str(set_id))
+
+    def _market_sets_json(self) -> str:
+        return json.dumps(
+            [
+                {"id": i, "venue": s.venue_key, "symbol": s.symbol}
+                for i, s in self._market_sets.items()
+            ]
+        )
+
+    def _next_set_id(self) -> str:
+        used = {int(i[1:]) for i in self._market_sets if _valid_set_id(i)}
+        n = 2
+        while n in used:
+            n += 1
+        return f"m{n}"
 
     # ---- closing --------------------------------------------------------------------------
     def add_shutdown_hook(self, hook: Callable[[], Awaitable[object]]) -> None:

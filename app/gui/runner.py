@@ -38,6 +38,9 @@ def initial_spec(args: argparse.Namespace, saved_venue: str, saved_symbol: str) 
     from app.gui.session import SessionSpec
 
     symbol = (getattr(args, "symbol", None) or saved_symbol or venues.DEFAULT_SYMBOL).upper()
+    chosen = getattr(args, "venue", None)
+    if isinstance(chosen, str) and chosen in venues.SELECTABLE:
+        return SessionSpec(chosen, venues.symbol_for(chosen, symbol))
     if getattr(args, "demo", False):
         return SessionSpec(venues.DEMO, symbol)
     if getattr(args, "url", None):
@@ -45,7 +48,7 @@ def initial_spec(args: argparse.Namespace, saved_venue: str, saved_symbol: str) 
     if getattr(args, "testnet", False):
         return SessionSpec(venues.TESTNET, symbol)
     if saved_venue in venues.SELECTABLE:
-        return SessionSpec(saved_venue, symbol)
+        return SessionSpec(saved_venue, venues.symbol_for(saved_venue, symbol))
     return SessionSpec(venues.DEMO, symbol)
 
 
@@ -65,8 +68,25 @@ def build_window(args: argparse.Namespace) -> MainWindow:
     if getattr(args, "screenshot", None):
         window.apply_default_geometry()  # documentation pictures use the default layout
     else:
+        window.restore_market_sets()  # their docks must exist before the state is restored
         window.restore_layout()
+    for spec in market_args(getattr(args, "market", None) or []):
+        window.add_market_set(spec)  # type: ignore[arg-type]
     return window
+
+
+def market_args(values: list[str]) -> list[object]:
+    """`--market VENUE:SYMBOL` values as SessionSpecs (unknown venues are skipped, logged)."""
+    from app.gui.session import SessionSpec
+
+    specs: list[object] = []
+    for value in values:
+        key, _, symbol = value.partition(":")
+        if key not in venues.SELECTABLE:
+            log.error("unknown venue %r in --market %s", key, value)
+            continue
+        specs.append(SessionSpec(key, venues.symbol_for(key, symbol)))
+    return specs
 
 
 async def main_async(app: QApplication, args: argparse.Namespace) -> int:
@@ -92,6 +112,7 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
         )
         window.show()
         await controller.switch(spec)  # type: ignore[arg-type]
+        await controller.open_saved_sets()
         quit_after = getattr(args, "quit_after", None)
         if quit_after is not None:
             timer = asyncio.get_running_loop().create_task(

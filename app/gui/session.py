@@ -1,8 +1,10 @@
 """One venue connection as the window sees it: MarketState + Bridge + the feed client task.
 
-`FeedSession` is what features bind to (`session.state`, `session.bridge`, `session.symbol`).
-`SimHost` owns the embedded simulator for the demo venue, started in-process on a free
-loopback port and kept across symbol switches.
+`FeedSession` is what features bind to (`session.state`, `session.bridge`, `session.symbol`,
+`session.price_step()`). It runs the client of the venue's protocol: BitMEX realtime, BitMart
+v3 spot or BitMart legacy openws. `SimHost` owns the embedded simulator for the demo venues,
+started in-process on free loopback ports and kept across switches: the BitMEX server, and on
+demand the BitMart front-ends over the same market.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
 from app.bridge import Bridge
+from app.feeds.bitmart import constants as bm
 from app.gui import venues
 
 if TYPE_CHECKING:
-    from app.feeds.bitmex.client import BitmexClient
     from app.sim import SimServer
+    from app.sim.bitmart.server import BitmartSim
     from app.state.market import MarketState
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 class SessionSpec:
     """Which venue and symbol to connect to."""
 
-    venue_key: str  # venues.LIVE / venues.TESTNET / venues.DEMO / venues.CUSTOM
+    venue_key: str  # a key of app.gui.venues
     symbol: str
     url: str | None = None  # explicit URL (custom venue, or the demo simulator's URL)
 
@@ -38,6 +41,38 @@ class SessionSpec:
     def label(self) -> str:
         """Human-readable venue name."""
         return venues.label(self.venue_key)
+
+    @property
+    def protocol(self) -> str:
+        """The wire protocol (venues.BITMEX / BITMART_V3 / BITMART_LEGACY)."""
+        return venues.protocol(self.venue_key)
+
+
+@dataclass
+class VenueHints:
+    """What the window knows about a market before (or instead of) an instrument table."""
+
+    tick: float | None = None  # price tick of the symbol
+    precision: int | None = None  # legacy order-book precision (decimal digits) to start with
+    precision_range: tuple[int, int] | None = None  # legacy precisions the venue accepts
+    symbols: list[str] = field(default_factory=list)  # symbols to offer in the selector
+
+
+def _infer_step(prices: list[float]) -> float | None:
+    from app.widgets.ladder.model import infer_tick
+
+    return infer_tick(prices)
+
+
+def legacy_step(precision: int, tick: float | None) -> float:
+    """Price step of a legacy book grouped at `precision` decimals: the grouping, or the
+    symbol's tick when the grouping is finer and the tick lies on it (0.5 at 0.1)."""
+    group = 10.0**-precision
+    if tick and tick >= group:
+        ratio = tick / group
+        if abs(ratio - round(ratio)) < 1e-9:
+            return float(tick)
+    return float(round(group, 12))
 
 
 class FeedSession(QObject):
@@ -49,23 +84,109 @@ class FeedSession(QObject):
         url: str,
         credentials: Any = None,
         parent: QObject | None = None,
+        hints: VenueHints | None = None,
     ) -> None:
         super().__init__(parent)
-        from app.feeds.bitmex.client import BitmexClient, BitmexConfig
         from app.state.market import MarketState
 
         self.spec = spec
         self.url = url
         self.symbol = spec.symbol
-        self.state: MarketState = MarketState(venues.STATE_VENUE)
+        self.hints = hints or VenueHints()
+        self.venue = venues.state_venue(spec.venue_key)
+        self.state: MarketState = MarketState(self.venue)
         self.bridge = Bridge(self.state, parent=self)
-        # No `symbols`: the topics are already explicit, so whole tables stay unfiltered.
-        topics = venues.topics_for(spec.symbol, private=credentials is not None)
-        config = BitmexConfig(url=url, symbols=[], topics=topics, credentials=credentials)
-        self.has_account = credentials is not None
-        self.client: BitmexClient = BitmexClient(config, self.bridge.on_event)
+        self.precision: int | None = None
+        self._inferred_step: float | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.has_account = False
+        proto = spec.protocol
+        if proto == venues.BITMART_V3:
+            self.client: Any = self._bitmart_v3_client()
+        elif proto == venues.BITMART_LEGACY:
+            self.client = self._bitmart_legacy_client()
+        else:
+            self.client = self._bitmex_client(credentials)
         self._task: asyncio.Task[None] | None = None
 
+    def _bitmex_client(self, credentials: Any) -> Any:
+        from app.feeds.bitmex.client import BitmexClient, BitmexConfig
+
+        # No `symbols`: the topics are already explicit, so whole tables stay unfiltered.
+        topics = venues.topics_for(self.symbol, private=credentials is not None)
+        config = BitmexConfig(url=self.url, symbols=[], topics=topics, credentials=credentials)
+        self.has_account = credentials is not None
+        return BitmexClient(config, self.bridge.on_event)
+
+    def _bitmart_v3_client(self) -> Any:
+        from app.feeds.bitmart.client_v3 import BitmartClient, BitmartConfig
+
+        config = BitmartConfig(url=self.url, topics=venues.bitmart_v3_topics(self.symbol))
+        return BitmartClient(config, self.bridge.on_event)
+
+    def _bitmart_legacy_client(self) -> Any:
+        from app.feeds.bitmart.client_legacy import BitmartLegacyClient, BitmartLegacyConfig
+
+        precision = self.hints.precision
+        if precision is None:
+            precision = bm.LEGACY_DEFAULT_PRECISION
+        self.precision = precision
+        ranges = {self.symbol: self.hints.precision_range} if self.hints.precision_range else {}
+        config = BitmartLegacyConfig(
+            url=self.url,
+            symbols=[self.symbol],
+            topics=venues.bitmart_legacy_topics(self.symbol, precision, precision),
+            precision_ranges=ranges,
+        )
+        return BitmartLegacyClient(config, self.bridge.on_event)
+
+    # ---- what features read -------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        """`<venue label> · <symbol>`."""
+        return f"{self.spec.label} · {self.symbol}"
+
+    def precision_range(self) -> tuple[int, int] | None:
+        """Legacy book precisions the user may pick (None: the venue has no such choice)."""
+        if self.spec.protocol != venues.BITMART_LEGACY:
+            return None
+        return self.hints.precision_range or (bm.LEGACY_PRECISION_MIN, bm.LEGACY_PRECISION_MAX)
+
+    def price_step(self, symbol: str | None = None) -> float | None:
+        """Price step of the shown book: the instrument's tick, else the legacy grouping
+        (10^-precision), else the venue's known tick, else one inferred from the book."""
+        symbol = symbol or self.symbol
+        tick = self.state.instruments.tick_size(symbol)
+        if tick:
+            return tick
+        if symbol != self.symbol:
+            return None
+        if self.precision is not None:
+            return legacy_step(self.precision, self.hints.tick)
+        if self.hints.tick:
+            return self.hints.tick
+        if self._inferred_step is None and self.state.has_book(symbol):
+            book = self.state.book(symbol)
+            prices = [p for p, _ in book.bids(50)] + [p for p, _ in book.asks(50)]
+            if len(prices) >= 4:
+                self._inferred_step = _infer_step(prices)
+        return self._inferred_step
+
+    def set_precision(self, precision: int) -> bool:
+        """Regroup a legacy book at `precision` decimal digits (False when not possible)."""
+        bounds = self.precision_range()
+        if bounds is None or not bounds[0] <= precision <= bounds[1]:
+            return False
+        if precision == self.precision:
+            return True
+        self.precision = precision
+        set_precision = getattr(self.client, "set_precision", None)
+        if set_precision is None:
+            return False
+        self._spawn(set_precision(self.symbol, precision))
+        return True
+
+    # ---- lifetime -----------------------------------------------------------------------
     def start(self) -> None:
         """Start the client task (inside the running loop)."""
         if self._task is None:
@@ -82,9 +203,17 @@ class FeedSession(QObject):
             log.error("feed %s stopped: %s", self.spec.label, type(exc).__name__)
             from app.feeds.events import FeedStatus
 
-            self.bridge.on_event(
-                FeedStatus(venue=venues.STATE_VENUE, state="down", detail=str(exc)[:200])
-            )
+            self.bridge.on_event(FeedStatus(venue=self.venue, state="down", detail=str(exc)[:200]))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("feed request failed: %s", type(task.exception()).__name__)
 
     @property
     def running(self) -> bool:
@@ -94,6 +223,8 @@ class FeedSession(QObject):
     async def close(self) -> None:
         """Cancel the client task and close its socket; idempotent."""
         self.bridge.stop()
+        for pending in list(self._tasks):
+            pending.cancel()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -104,14 +235,15 @@ class FeedSession(QObject):
 
 
 class SimHost:
-    """The embedded simulator for the demo venue (one per app run, started on demand)."""
+    """The embedded simulator for the demo venues (one per app run, started on demand)."""
 
     def __init__(self, seed: int = 1) -> None:
         self._seed = seed
         self.server: SimServer | None = None
+        self.bitmart: BitmartSim | None = None
 
     async def ensure_started(self) -> SimServer:
-        """Start the simulator on a free loopback port if it is not running."""
+        """Start the BitMEX simulator on a free loopback port if it is not running."""
         if self.server is None:
             from app.sim import SimConfig, SimServer
 
@@ -119,6 +251,40 @@ class SimHost:
             await server.start()
             self.server = server
         return self.server
+
+    async def ensure_bitmart(self) -> BitmartSim:
+        """Start the BitMart front-ends (legacy and v3) over the BitMEX simulator's market."""
+        server = await self.ensure_started()
+        if self.bitmart is None:
+            from app.sim.bitmart.server import BitmartSim, BitmartSimConfig
+
+            sim = BitmartSim(BitmartSimConfig(seed=self._seed), exchange=server.exchange)
+            await sim.start()
+            self.bitmart = sim
+        return self.bitmart
+
+    async def resolve(self, spec: SessionSpec) -> tuple[str, Any, VenueHints]:
+        """URL, credentials and hints of a demo venue key (starting what it needs)."""
+        if spec.protocol == venues.BITMEX:
+            server = await self.ensure_started()
+            return (
+                server.url,
+                self.demo_credentials(),
+                VenueHints(symbols=list(server_symbols(server))),
+            )
+        sim = await self.ensure_bitmart()
+        hints = VenueHints(symbols=sim.symbols)
+        view = sim.market.views.get(spec.symbol)
+        if view is not None:
+            hints.tick = float(view.tick)
+            hints.precision = view.decimals
+            hints.precision_range = (view.min_precision, view.max_precision)
+        url = sim.legacy_url if spec.protocol == venues.BITMART_LEGACY else sim.v3_url
+        return url, None, hints
+
+    def symbols(self) -> list[str]:
+        """Symbols of the simulated market (empty before it starts)."""
+        return server_symbols(self.server) if self.server is not None else []
 
     def demo_credentials(self) -> Any:
         """The simulator's first demo account as ApiCredentials, or None."""
@@ -130,7 +296,15 @@ class SimHost:
         return ApiCredentials(key=account.key, secret=account.secret)
 
     async def stop(self) -> None:
-        """Stop the simulator if it runs."""
+        """Stop the simulator if it runs (the BitMart front-ends first)."""
+        bitmart, self.bitmart = self.bitmart, None
+        if bitmart is not None:
+            await bitmart.stop()
         server, self.server = self.server, None
         if server is not None:
             await server.stop()
+
+
+def server_symbols(server: Any) -> list[str]:
+    """Symbols of a running BitMEX simulator."""
+    return list(server.exchange.markets)

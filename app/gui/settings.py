@@ -14,6 +14,7 @@ KEY_LAYOUT_VERSION = "window/layout_version"
 KEY_THEME = "view/theme"
 KEY_VENUE = "session/venue"
 KEY_SYMBOL = "session/symbol"
+KEY_MARKET_SETS = "session/market_sets"  # JSON list of {"id", "venue", "symbol"}
 FEATURE_GROUP = "features"
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.bridge import STATUS_ASPECT, FeedHealth
 from app.gui.theme import Theme, current_theme
+from app.widgets.format import decimals_for_step, fmt_pct, fmt_price
 from app.widgets.glyphs import EN_DASH
 
 if TYPE_CHECKING:
@@ -55,8 +56,10 @@ class FeedIndicator(QLabel):
         self.setObjectName("feedIndicator")
         self.setTextFormat(self.textFormat().RichText)
 
-    def show_health(self, label: str, health: FeedHealth, age: float | None, rate: float) -> None:
-        """Render the summary with the state's colour."""
+    def show_health(
+        self, label: str, health: FeedHealth, age: float | None, rate: float, ticker: str = ""
+    ) -> None:
+        """Render the summary with the state's colour (and the venue's ticker, if any)."""
         theme = current_theme()
         state = health.state
         if state == "live" and age is not None and age > STALE_AGE_S:
@@ -65,12 +68,32 @@ class FeedIndicator(QLabel):
         text = feed_text(label, health, age, rate).replace(
             f": {health.state}", f": <b style='color:{colour}'>{state}</b>", 1
         )
+        if ticker:
+            text += f"  ·  <b style='color:{theme.text}'>{ticker}</b>"
         self.setText(f"<span style='color:{colour}'>●</span> {text}")
         self.setToolTip(health.detail or health.last_error or state)
 
 
+MAIN = "main"
+
+
+def ticker_text(session: FeedSession) -> str:
+    """The venue's 24h ticker of the session's symbol ("last 123.4 (+1.23%)"), or ""."""
+    ticker_of = getattr(session.state, "ticker", None)
+    ticker = ticker_of(session.symbol) if callable(ticker_of) else None
+    if ticker is None or ticker.last is None:
+        return ""
+    step_of = getattr(session, "price_step", None)
+    step = step_of() if callable(step_of) else None
+    text = f"{session.symbol} last {fmt_price(ticker.last, decimals_for_step(step) if step else 2)}"
+    if ticker.change_pct is not None:
+        text += f" ({fmt_pct(ticker.change_pct, 2, signed=True)} 24h)"
+    return text
+
+
 class StatusBar(QStatusBar):
-    """Shows every feed of the bound session; refreshes ages and rates twice a second."""
+    """Shows every feed of the window's session and of each market set's session; refreshes
+    ages and rates twice a second."""
 
     def __init__(
         self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic
@@ -79,10 +102,10 @@ class StatusBar(QStatusBar):
         self.setObjectName("statusBar")
         self.setSizeGripEnabled(False)
         self._clock = clock
-        self._session: FeedSession | None = None
-        self._indicators: dict[str, FeedIndicator] = {}
-        self._rate_sample: dict[str, tuple[float, int]] = {}
-        self._rates: dict[str, float] = {}
+        self._sessions: dict[str, FeedSession] = {}
+        self._indicators: dict[tuple[str, str], FeedIndicator] = {}
+        self._rate_sample: dict[tuple[str, str], tuple[float, int]] = {}
+        self._rates: dict[tuple[str, str], float] = {}
         self._errors = QLabel(self)
         self._errors.setObjectName("feedErrors")
         self.addPermanentWidget(self._errors)
@@ -91,23 +114,35 @@ class StatusBar(QStatusBar):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
 
+    @property
+    def _session(self) -> FeedSession | None:
+        return self._sessions.get(MAIN)
+
     def bind_session(self, session: FeedSession | None) -> None:
-        """Follow `session` (None: show nothing)."""
-        if self._session is not None:
-            self._session.bridge.frame.disconnect(self._on_frame)
-        for indicator in self._indicators.values():
+        """Follow the window's `session` (None: show none for it)."""
+        self._bind(MAIN, session)
+
+    def bind_extra(self, key: str, session: FeedSession | None) -> None:
+        """Also follow a market set's session (None: stop)."""
+        self._bind(key, session)
+
+    def _bind(self, key: str, session: FeedSession | None) -> None:
+        old = self._sessions.pop(key, None)
+        if old is not None:
+            old.bridge.frame.disconnect(self._on_frame)
+        for ind_key in [k for k in self._indicators if k[0] == key]:
+            indicator = self._indicators.pop(ind_key)
             self.removeWidget(indicator)
             indicator.deleteLater()
-        self._indicators.clear()
-        self._rate_sample.clear()
-        self._rates.clear()
-        self._session = session
+            self._rate_sample.pop(ind_key, None)
+            self._rates.pop(ind_key, None)
         if session is not None:
+            self._sessions[key] = session
             session.bridge.frame.connect(self._on_frame)
         self.refresh()
 
     def _on_frame(self, aspects: Any) -> None:
-        if STATUS_ASPECT in aspects:
+        if STATUS_ASPECT in aspects or any(a.startswith("ticker:") for a in aspects):
             self.refresh()
 
     def indicator_texts(self) -> list[str]:
@@ -116,34 +151,42 @@ class StatusBar(QStatusBar):
 
     def refresh(self) -> None:
         """Recompute ages and message rates and repaint the indicators."""
-        session = self._session
-        if session is None:
+        if not self._sessions:
             self._errors.setText("")
             return
         now = self._clock()
+        errors = 0
+        for key, session in self._sessions.items():
+            self._refresh_session(key, session, now)
+            errors += sum(h.errors for h in session.bridge.feeds.values())
+            errors += session.bridge.apply_errors
+        self._errors.setText(f"errors {errors}" if errors else "")
+
+    def _refresh_session(self, key: str, session: FeedSession, now: float) -> None:
         stats = getattr(session.client, "stats", None)
+        ticker = ticker_text(session)
         for venue, health in session.bridge.feeds.items():
-            indicator = self._indicators.get(venue)
+            ind_key = (key, venue)
+            indicator = self._indicators.get(ind_key)
             if indicator is None:
-                indicator = self._indicators[venue] = FeedIndicator(self)
+                indicator = self._indicators[ind_key] = FeedIndicator(self)
                 self.addWidget(indicator)
             count = getattr(stats, "messages", None)
             if not isinstance(count, int):
                 count = health.events
-            prev = self._rate_sample.get(venue)
+            prev = self._rate_sample.get(ind_key)
             if prev is not None and now - prev[0] >= 0.25:
-                self._rates[venue] = max(0.0, (count - prev[1]) / (now - prev[0]))
-                self._rate_sample[venue] = (now, count)
+                self._rates[ind_key] = max(0.0, (count - prev[1]) / (now - prev[0]))
+                self._rate_sample[ind_key] = (now, count)
             elif prev is None:
-                self._rate_sample[venue] = (now, count)
+                self._rate_sample[ind_key] = (now, count)
             rtt = getattr(stats, "rtt_ms", None)
             if health.rtt_ms is None and isinstance(rtt, int | float):
                 health.rtt_ms = float(rtt)
             age = None if health.last_event_at is None else max(0.0, now - health.last_event_at)
-            indicator.show_health(session.spec.label, health, age, self._rates.get(venue, 0.0))
-        errors = sum(h.errors for h in session.bridge.feeds.values())
-        errors += session.bridge.apply_errors
-        self._errors.setText(f"errors {errors}" if errors else "")
+            indicator.show_health(
+                session.spec.label, health, age, self._rates.get(ind_key, 0.0), ticker
+            )
 
     def apply_theme(self, theme: Theme) -> None:
         """Repaint with the new theme's colours."""

@@ -1,4 +1,9 @@
-"""`depthdesk sim`: run the simulated BitMEX realtime server alone until SIGINT/SIGTERM."""
+"""`depthdesk sim`: run the simulated exchange until SIGINT/SIGTERM.
+
+One market, three front-ends: the BitMEX realtime server (plain and multiplexed), and next to
+it the BitMart v3 spot and legacy openws servers publishing the same books and prints
+(`--no-bitmart` leaves them out). With `--port 0` every front-end takes a free port.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,19 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
+
+BITMART_V3_PORT = 8767
+BITMART_LEGACY_PORT = 8766
+
+
+def _bitmart_ports(args: argparse.Namespace) -> tuple[int, int]:
+    """(v3, legacy) ports: as given, else free ones next to `--port 0`, else the defaults."""
+    free = args.port == 0
+    v3 = args.bitmart_port if args.bitmart_port is not None else (0 if free else BITMART_V3_PORT)
+    legacy = args.bitmart_legacy_port
+    if legacy is None:
+        legacy = 0 if free else BITMART_LEGACY_PORT
+    return v3, legacy
 
 
 def _accounts(text: str) -> list[tuple[str, str]]:
@@ -98,6 +116,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="mean seconds between a demo account's own order actions",
     )
     parser.add_argument(
+        "--bitmart-port",
+        type=int,
+        default=None,
+        help=f"BitMart v3 spot port (default {BITMART_V3_PORT}, or a free one with --port 0)",
+    )
+    parser.add_argument(
+        "--bitmart-legacy-port",
+        type=int,
+        default=None,
+        help=f"BitMart legacy openws port (default {BITMART_LEGACY_PORT}, or free with --port 0)",
+    )
+    parser.add_argument(
+        "--no-bitmart", action="store_true", help="serve BitMEX only (no BitMart front-ends)"
+    )
+    parser.add_argument(
         "--faults",
         type=_faults,
         default=[],
@@ -139,6 +172,27 @@ async def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"depthdesk sim: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    bitmart = None
+    if not args.no_bitmart:
+        from app.sim.bitmart.server import BitmartSim, BitmartSimConfig
+
+        v3_port, legacy_port = _bitmart_ports(args)
+        bitmart = BitmartSim(
+            BitmartSimConfig(
+                host=args.host, legacy_port=legacy_port, v3_port=v3_port, seed=args.seed
+            ),
+            exchange=sim.exchange,
+        )
+        try:
+            await bitmart.start()
+        except OSError as exc:
+            await sim.stop()
+            print(
+                f"depthdesk sim: cannot listen for BitMart on {args.host}"
+                f" ({v3_port}, {legacy_port}): {exc}",
+                file=sys.stderr,
+            )
+            return 2
     print(f"Simulated BitMEX realtime API at {sim.url} (multiplexed: {sim.mux_url})", flush=True)
     print(f"Symbols: {', '.join(config.symbols)}; {config.rate:g} market actions/s", flush=True)
     for creds in sim.accounts:
@@ -146,9 +200,14 @@ async def _serve(args: argparse.Namespace) -> int:
         print(
             f"Demo account {creds.account}: API key {creds.key}  secret {creds.secret}", flush=True
         )
+    if bitmart is not None:
+        print(f"BitMart v3 spot API at {bitmart.v3_url}", flush=True)
+        print(f"BitMart legacy openws API at {bitmart.legacy_url}", flush=True)
     try:
         await stop.wait()
     finally:
+        if bitmart is not None:
+            await bitmart.stop()
         await sim.stop()
         if args.truth_out is not None:
             sim.write_truth(args.truth_out)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import settings as cfg
 from app.gui.theme import Theme, current_theme, monospace_font
+from app.widgets.binding import price_step
 from app.widgets.chart.items import (
     LOD_MAX_BARS,
     CandlesItem,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 DEFAULT_TIMEFRAME = "1m"
 DEFAULT_VISIBLE_BARS = 120
+MIN_VISIBLE_BARS = 30  # a short history (a venue without back-fill) is not squeezed to the edge
 RIGHT_MARGIN_BARS = 3
 REDRAW_MS = 40  # at most 25 chart redraws a second
 Y_PAD = 0.08
@@ -91,6 +94,8 @@ class ChartWidget(QWidget):
         self.readout.setObjectName("chartReadout")
         self.readout.setFont(monospace_font())
         self.readout.setTextFormat(Qt.TextFormat.RichText)
+        # the OHLCV line may be cut on a narrow chart; it must not widen the dock
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.latest_button = QPushButton("Latest ⇥", self)
         self.latest_button.setToolTip("Jump to the newest candle and follow it (End)")
         self.latest_button.clicked.connect(self.jump_to_latest)
@@ -236,7 +241,7 @@ class ChartWidget(QWidget):
         self.series = None
         if self.session is not None and self._symbol:
             self.series = self.session.state.candles(self._symbol).series(self.timeframe)
-            tick = self.session.state.instruments.tick_size(self._symbol)
+            tick = price_step(self.session, self._symbol)
             self._decimals = decimals_for_step(tick) if tick else 1
             self.price_axis.decimals = self._decimals if tick else None
         self._closed_seen = -1
@@ -350,7 +355,9 @@ class ChartWidget(QWidget):
         if last is None:
             return
         right = last + self.interval * (1 + RIGHT_MARGIN_BARS)
-        self._set_x(right - self.interval * DEFAULT_VISIBLE_BARS, right)
+        bars = len(self.series) if self.series is not None else 0
+        visible = min(DEFAULT_VISIBLE_BARS, max(MIN_VISIBLE_BARS, bars + RIGHT_MARGIN_BARS))
+        self._set_x(right - self.interval * visible, right)
         self._fitted = True
         self._fit_y()
 

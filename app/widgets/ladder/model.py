@@ -224,6 +224,12 @@ class LadderModel(QAbstractTableModel):
         self._flash.clear()
         self.refresh()
 
+    def recheck_tick(self) -> None:
+        """Read the tick hint again (the venue's price grouping changed); keeps the centre."""
+        if self._tick is not None:
+            self._tick_inferred = True
+        self.refresh()
+
     def set_orders_source(self, source: OrdersSource | None) -> None:
         """Where the user's working orders come from (shown through OWN_ROLE)."""
         self._orders = source

@@ -22,6 +22,7 @@ from app.bridge import HEALTH_ASPECT
 from app.feeds.events import Side
 from app.gui import settings as cfg
 from app.gui.theme import Theme, monospace_font
+from app.widgets.binding import price_step
 from app.widgets.glyphs import TIMES
 from app.widgets.ladder.delegate import LadderDelegate
 from app.widgets.ladder.model import GROUPINGS, MODE_CENTRE, MODE_EDGE, MODE_FIXED, LadderModel
@@ -127,6 +128,12 @@ class LadderWidget(QWidget):
         self.centre_button.setToolTip("Re-centre on the inside market (Space, double-click)")
         self.reset_volume_button = QPushButton("Reset vol", self)
         self.reset_volume_button.setToolTip("Reset the traded volume at price (Sold / Bought)")
+        self.precision_label = QLabel("Precision", self)
+        self.precision_box = QComboBox(self)
+        self.precision_box.setObjectName("ladderPrecision")
+        self.precision_box.setToolTip("Price grouping the venue sends the book at")
+        self.precision_label.hide()
+        self.precision_box.hide()
         self.info = QLabel(self)
         self.info.setObjectName("ladderInfo")
         self.banner = QLabel(self)
@@ -139,6 +146,8 @@ class LadderWidget(QWidget):
         controls.addWidget(self.mode_box)
         controls.addWidget(QLabel("Group"))
         controls.addWidget(self.group_box)
+        controls.addWidget(self.precision_label)
+        controls.addWidget(self.precision_box)
         controls.addWidget(self.centre_button)
         controls.addWidget(self.reset_volume_button)
         controls.addStretch(1)
@@ -162,6 +171,7 @@ class LadderWidget(QWidget):
 
         self.mode_box.currentIndexChanged.connect(self._on_mode)
         self.group_box.currentIndexChanged.connect(self._on_grouping)
+        self.precision_box.activated.connect(self._on_precision)
         self.centre_button.clicked.connect(self.recentre)
         self.reset_volume_button.clicked.connect(self.reset_volume)
         self.view.recentre_requested.connect(self.recentre)
@@ -174,6 +184,7 @@ class LadderWidget(QWidget):
         if self.session is not None:
             self.session.bridge.frame.disconnect(self._on_frame)
         self.session = session
+        self._show_precisions(session)
         if session is None:
             self._symbol = ""
             self.model.set_source(None, "")
@@ -186,7 +197,7 @@ class LadderWidget(QWidget):
         state = session.state
 
         def tick_hint() -> float | None:
-            return state.instruments.tick_size(symbol)
+            return price_step(session, symbol)
 
         def working_orders(sym: str) -> list[tuple[Side, float, float]]:
             out: list[tuple[Side, float, float]] = []
@@ -247,6 +258,41 @@ class LadderWidget(QWidget):
         if isinstance(k, int):
             self.model.set_grouping(k)
             self._update_info()
+
+    def _show_precisions(self, session: FeedSession | None) -> None:
+        """The legacy venue's precision choice (hidden for venues without one)."""
+        range_of = getattr(session, "precision_range", None)
+        bounds = range_of() if callable(range_of) else None
+        self.precision_box.blockSignals(True)
+        self.precision_box.clear()
+        if bounds is not None and session is not None:
+            for digits in range(bounds[0], bounds[1] + 1):
+                self.precision_box.addItem(f"{10.0**-digits:.{digits}f}", digits)
+            current = getattr(session, "precision", None)
+            index = self.precision_box.findData(current)
+            if index >= 0:
+                self.precision_box.setCurrentIndex(index)
+        self.precision_box.blockSignals(False)
+        self.precision_box.setVisible(bounds is not None)
+        self.precision_label.setVisible(bounds is not None)
+
+    def set_precision(self, digits: int) -> bool:
+        """Ask the venue for the book at `digits` decimals (legacy BitMart)."""
+        session = self.session
+        setter = getattr(session, "set_precision", None)
+        if session is None or not callable(setter) or not setter(digits):
+            return False
+        index = self.precision_box.findData(digits)
+        if index >= 0 and index != self.precision_box.currentIndex():
+            self.precision_box.setCurrentIndex(index)
+        self.model.recheck_tick()
+        self._update_info()
+        return True
+
+    def _on_precision(self, _index: int) -> None:
+        digits = self.precision_box.currentData()
+        if isinstance(digits, int):
+            self.set_precision(digits)
 
     def _on_frame(self, aspects: Any) -> None:
         sym = self._symbol

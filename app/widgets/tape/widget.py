@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import settings as cfg
 from app.gui.theme import Theme, monospace_font
+from app.widgets.binding import price_step
 from app.widgets.tape.delegate import TapeDelegate
 from app.widgets.tape.model import DEFAULT_TIERS, TapeModel
 
@@ -166,7 +167,7 @@ class TapeWidget(QWidget):
 
     def _update_step(self) -> None:
         if self.session is not None:
-            self.model.set_price_step(self.session.state.instruments.tick_size(self._symbol))
+            self.model.set_price_step(price_step(self.session, self._symbol))
 
     def refresh(self) -> None:
         """Pull the tape's rows into the model (unless paused)."""

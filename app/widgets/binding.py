@@ -1,0 +1,18 @@
+"""What the dock widgets share about following a session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.gui.session import FeedSession
+
+
+def price_step(session: FeedSession, symbol: str) -> float | None:
+    """The price step of `symbol` on the session's venue: the session's own knowledge (BitMart
+    has no instrument table: legacy grouping, known or inferred tick), else the instrument's."""
+    step_of = getattr(session, "price_step", None)
+    if callable(step_of):
+        step = step_of(symbol)
+        return float(step) if step else None
+    return session.state.instruments.tick_size(symbol)
