@@ -28,6 +28,7 @@ from app.feeds.events import (
     Reset,
     Resync,
 )
+from app.state.market import is_book_table
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,10 @@ class FeedHealth:
 
 @dataclass
 class BookHealth:
-    """Whether each symbol's book can be trusted right now (for the stale/resync banner)."""
+    """Whether each symbol's book can be trusted right now (for the stale/resync banner).
+
+    A Resync of any venue's book channel (BitMEX orderBook*, BitMart depth channels) marks the
+    symbol's book as resyncing until its next snapshot."""
 
     resyncing: dict[str, str] = field(default_factory=dict)  # symbol -> reason
     feed_state: FeedState | None = None
@@ -73,7 +77,7 @@ class BookHealth:
                 return self.resyncing.pop(ev.symbol, None) is not None
             return False
         if isinstance(ev, Resync):
-            if ev.symbol is not None and ev.table.startswith("orderBook"):
+            if ev.symbol is not None and is_book_table(ev.table):
                 self.resyncing[ev.symbol] = ev.reason or "resync"
                 return True
             return False

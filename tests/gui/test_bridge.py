@@ -119,3 +119,44 @@ def test_feed_health_and_book_banner() -> None:
     bridge.on_event(FeedStatus("bitmex", "stale"))
     assert "stale" in bridge.books.banner(SYM)
     assert bridge.feeds["bitmex"].errors == 1
+
+
+def test_bitmart_depth_resync_raises_the_banner_and_the_ladder_shows_it(
+    qtbot: QtBot, themes: object
+) -> None:
+    """A v3 `spot/depth/increase100` version gap is a book resync like BitMEX's orderBookL2:
+    the banner shows until the fresh snapshot, and the ladder shows no stale sizes meanwhile."""
+    from app.feeds.bitmart import constants as bm
+    from app.feeds.events import BookLevels
+    from app.widgets.ladder.widget import LadderWidget
+
+    class _Session:
+        def __init__(self) -> None:
+            self.state = MarketState(bm.VENUE_V3)
+            self.bridge = Bridge(self.state)
+            self.symbol = "BTC_USDT"
+            self.has_account = False
+
+    session = _Session()
+    widget = LadderWidget()
+    qtbot.addWidget(widget)
+    widget.bind_session(session)  # type: ignore[arg-type]
+    widget.show()
+    bridge, sym = session.bridge, session.symbol
+    bridge.on_event(BookLevels(bm.VENUE_V3, sym, [(100.0, 1.0)], [(100.5, 1.0)], True))
+    bridge.flush()
+    assert bridge.books.banner(sym) == "" and widget.banner.isHidden()
+    bridge.on_event(Resync(bm.VENUE_V3, bm.V3_CH_DEPTH_INCREASE, sym, "version gap 7 -> 9"))
+    bridge.flush()
+    assert "resyncing (version gap 7 -> 9)" in bridge.books.banner(sym)
+    assert not widget.banner.isHidden() and "resyncing" in widget.banner.text()
+    assert not any(r.bid or r.ask for r in widget.model.rows())
+    # a delta is not a snapshot: still resyncing
+    bridge.on_event(BookLevels(bm.VENUE_V3, sym, [(100.0, 3.0)], [], False))
+    assert "resyncing" in bridge.books.banner(sym)
+    bridge.on_event(BookLevels(bm.VENUE_V3, sym, [(100.0, 2.0)], [(100.5, 1.0)], True))
+    bridge.flush()
+    assert bridge.books.banner(sym) == "" and widget.banner.isHidden()
+    # a resync of a table that is not a book (BitMart trades) leaves the banner alone
+    bridge.on_event(Resync(bm.VENUE_V3, bm.V3_CH_TRADE, sym, "gap"))
+    assert bridge.books.banner(sym) == ""
