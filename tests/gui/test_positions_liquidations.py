@@ -113,3 +113,33 @@ def test_liquidations_newest_first_with_notional_and_state(qtmodeltester, themes
     model.refresh(state.liquidations.rows(min_notional=100_000))
     qtmodeltester.check(model)
     assert model.rowCount() == 1
+
+
+def test_positions_dock_with_rows_forwarded_from_the_account_panel(qtbot, themes) -> None:
+    """A live/testnet login runs on the account panel's own connection and forwards private rows
+    into the market session: the session has no credentials, yet its positions are real."""
+    from app.bridge import Bridge
+    from app.widgets.positions.widget import PositionsWidget
+
+    class _Session:
+        def __init__(self) -> None:
+            self.state = MarketState("bitmex")
+            self.bridge = Bridge(self.state)
+            self.symbol = "XBTUSD"
+            self.has_account = False
+
+    session = _Session()
+    widget = PositionsWidget()
+    qtbot.addWidget(widget)
+    widget.bind_session(session)  # type: ignore[arg-type]
+    assert "No account connected" in widget.note.text()
+    keys = ["account", "symbol", "currency"]
+    # what AccountPanel._forward does: the private rows go through the market session's bridge
+    session.bridge.on_event(TableRows("bitmex", "position", "partial", keys, [], 0.0))
+    session.bridge.flush()
+    assert widget.note.text().strip() == "No open positions."
+    row = _position("XBTUSD", 100, 60000.0, 54000.0)
+    session.bridge.on_event(TableRows("bitmex", "position", "insert", keys, [row], 0.0))
+    session.bridge.flush()
+    assert widget.model.rowCount() == 1 and widget.note.text() == ""
+    assert widget.model.cell(0, 1).text == "Long 100"

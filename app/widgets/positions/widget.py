@@ -56,9 +56,12 @@ class PositionsWidget(QWidget):
             self.model.refresh([])
             self.note.setText("")
             return
-        positions = session.state.account.positions()
+        account = session.state.account
+        positions = account.positions()
         self.model.refresh(positions)
-        if not session.has_account:
+        # Rows may come from this connection (its own credentials) or be forwarded from the
+        # account panel's separate login: either way an account is connected.
+        if not (session.has_account or account.table_versions.get("position", 0) > 0):
             self.note.setText(" No account connected: positions need API credentials.")
         elif not positions:
             self.note.setText(" No open positions.")
