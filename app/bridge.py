@@ -144,14 +144,25 @@ class Bridge(QObject):
 
     def on_event(self, ev: Event) -> None:
         """Feed callback: apply to the state and mark what changed. Never raises."""
+        self._receive(ev, self.state.apply, forwarded=False)
+
+    def on_forwarded(self, ev: Event) -> None:
+        """An event of another connection (the account panel forwards its private rows): applied
+        as forwarded, so this connection's reconnects leave those tables alone; it does not
+        count toward this feed's health. Never raises."""
+        apply = getattr(self.state, "apply_forwarded", None)
+        self._receive(ev, apply if callable(apply) else self.state.apply, forwarded=True)
+
+    def _receive(self, ev: Event, apply: Callable[[Event], set[str]], *, forwarded: bool) -> None:
         self.events_received += 1
         try:
-            changed = self.state.apply(ev)
+            changed = apply(ev)
         except Exception:  # a bad event must never take the window down
             self.apply_errors += 1
             log.exception("state could not apply %s event", getattr(ev, "kind", "?"))
             changed = {STATUS_ASPECT}
-        self._note_health(ev, changed)
+        if not forwarded:
+            self._note_health(ev, changed)
         for tap in self._taps:
             try:
                 tap(ev)

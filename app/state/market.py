@@ -12,10 +12,12 @@ created on first use) and returns the set of aspects that changed, for the bridg
 
 Reset (the connection's state is void): books are cleared and flagged stale until their fresh
 snapshot, quotes are dropped, account tables are flagged stale (rows kept, so a position never
-silently disappears) until their partials. Tapes, candles, volume at price, instruments and
-liquidation history are kept: they are history, not connection state. Prints missed while
-disconnected are simply absent; venue bins repair the candles of their intervals. A trade
-partial re-sent after the reconnect is de-duplicated by trade id.
+silently disappears) until their partials — except tables forwarded from another connection
+(`apply_forwarded`: the account panel's own login), which this connection's reset does not
+void. Tapes, candles, volume at price, instruments and liquidation history are kept: they are
+history, not connection state. Prints missed while disconnected are simply absent; venue bins
+repair the candles of their intervals. A trade partial re-sent after the reconnect is
+de-duplicated by trade id.
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ class MarketState:
         )
         self.account = AccountStore()
         self.tables: dict[str, KeyedTable] = {}
+        # Private tables whose rows come from another connection (see `apply_forwarded`).
+        self.forwarded_tables: set[str] = set()
         self.keyless_tables: dict[str, deque[dict[str, Any]]] = {}
         self.status: FeedStatus | None = None
         self.latency_ms: float | None = None
@@ -214,6 +218,14 @@ class MarketState:
             self.crossed.discard(symbol)
             out.add("book:" + symbol)
         return out
+
+    def apply_forwarded(self, ev: Event) -> Aspects:
+        """Apply an event received on another connection (private rows of the account panel's
+        login, forwarded into this market session). Its account tables then belong to that
+        connection: a Reset of this one does not mark them stale."""
+        if isinstance(ev, TableRows) and self.account.handles(ev.table):
+            self.forwarded_tables.add(ev.table)
+        return self.apply(ev)
 
     def apply_all(self, events: list[Event]) -> Aspects:
         """Apply several events; union of their aspects."""
@@ -413,6 +425,7 @@ class MarketState:
             out.add("quote:" + symbol)
         self._quotes.clear()
         self.account.mark_stale()
+        self.account.stale_tables -= self.forwarded_tables
         if self.account.stale:
             out.add("account")
         # Acks come again on the new connection. The dead man's switch lives on the server

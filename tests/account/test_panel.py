@@ -290,10 +290,15 @@ async def test_logout_reports_unconfirmed_disarm(qtbot: Any) -> None:
 class FakeBridge:
     def __init__(self) -> None:
         self.events: list[Any] = []
+        self.forwarded: list[Any] = []
         self.taps: list[Any] = []
 
     def on_event(self, ev: Any) -> None:
         self.events.append(ev)
+
+    def on_forwarded(self, ev: Any) -> None:
+        self.events.append(ev)
+        self.forwarded.append(ev)
 
     def add_tap(self, tap: Any) -> None:
         self.taps.append(tap)
@@ -321,6 +326,7 @@ async def test_private_rows_reach_a_market_session_without_account(qtbot: Any) -
     assert await _login(panel) == "authenticated"
     forwarded = [e for e in market.bridge.events if isinstance(e, TableRows)]
     assert [e.table for e in forwarded] == ["order"]
+    assert market.bridge.forwarded == forwarded  # marked as another connection's rows
     # a session on another environment, or with its own account, gets nothing
     for other in (FakeMarket("live", False), FakeMarket("demo", True)):
         panel.bind_session(other)

@@ -160,3 +160,20 @@ def test_bitmart_depth_resync_raises_the_banner_and_the_ladder_shows_it(
     # a resync of a table that is not a book (BitMart trades) leaves the banner alone
     bridge.on_event(Resync(bm.VENUE_V3, bm.V3_CH_TRADE, sym, "gap"))
     assert bridge.books.banner(sym) == ""
+
+
+def test_forwarded_rows_apply_as_forwarded_and_skip_feed_health() -> None:
+    from app.feeds.events import Reset, TableRows
+
+    bridge = Bridge(MarketState("bitmex"))
+    bridge.on_event(FeedStatus("bitmex", "live"))
+    events_before = bridge.feeds["bitmex"].events
+    row = {"account": 1, "symbol": SYM, "currency": "XBt", "currentQty": 3, "isOpen": True}
+    keys = ["account", "symbol", "currency"]
+    bridge.on_forwarded(TableRows("bitmex", "position", "partial", keys, [row], 0.0))
+    assert bridge.feeds["bitmex"].events == events_before  # not this feed's traffic
+    assert "account" in bridge._dirty
+    bridge.on_event(Reset("bitmex", "reconnect"))
+    state = bridge.state
+    assert isinstance(state, MarketState)
+    assert not state.account.stale and state.account.positions()[0].qty == 3

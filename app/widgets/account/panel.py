@@ -407,8 +407,9 @@ class AccountPanel(QWidget):
             return
         if market.spec.venue_key != self.account.env or getattr(market, "has_account", False):
             return
+        forward = getattr(market.bridge, "on_forwarded", None) or market.bridge.on_event
         with contextlib.suppress(Exception):
-            market.bridge.on_event(ev)
+            forward(ev)
 
     def _on_phase(self, phase: SessionPhase, problem: AuthProblem | None) -> None:
         account = self.account
