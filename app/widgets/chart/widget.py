@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.gui import settings as cfg
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.widgets.binding import price_step
+from app.widgets.chart.account_lines import AccountLines
 from app.widgets.chart.items import (
     LOD_MAX_BARS,
     CandlesItem,
@@ -157,6 +158,7 @@ class ChartWidget(QWidget):
             self.price_plot.addItem(line, ignoreBounds=True)
         self.volume_plot.addItem(self.v_line_volume, ignoreBounds=True)
         self._set_crosshair_visible(False)
+        self.account_lines = AccountLines(self.price_plot)
         self.empty_label = pg.TextItem("waiting for candles…", anchor=(0.5, 0.5))
         self.price_plot.addItem(self.empty_label, ignoreBounds=True)
 
@@ -207,6 +209,7 @@ class ChartWidget(QWidget):
             line.setPen(cross)
         self.last_line.setPen(pg.mkPen(theme.dim_text, width=1, style=Qt.PenStyle.DotLine))
         self.empty_label.setColor(theme.dim_text)
+        self.account_lines.apply_theme(theme)
         self._theme = theme
         self._closed_seen = -1
         self._live_seen = -1
@@ -250,11 +253,25 @@ class ChartWidget(QWidget):
         self.following = True
         self._fitted = False
         self.update_now()
+        self.update_account_lines()
 
     def _on_frame(self, aspects: Any) -> None:
         watched = f"candles:{self._symbol}" in aspects or f"trades:{self._symbol}" in aspects
         if watched and not self._redraw.isActive():
             self._redraw.start()
+        if "account" in aspects:
+            self.update_account_lines()
+
+    def update_account_lines(self) -> None:
+        """Working orders and the position (entry, liquidation) of the shown symbol as lines."""
+        session = self.session
+        if session is None or not self._symbol:
+            self.account_lines.clear()
+            return
+        account = session.state.account
+        self.account_lines.update(
+            account.working_orders(self._symbol), account.position(self._symbol), self._decimals
+        )
 
     @property
     def interval(self) -> float:
