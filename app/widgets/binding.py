@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.gui.session import FeedSession
+
+
+def follow_frames(
+    old: FeedSession | None, new: FeedSession | None, slot: Callable[[Any], None]
+) -> FeedSession | None:
+    """Move `slot` from the old session's bridge frames to the new one's; returns `new`."""
+    if old is not None:
+        old.bridge.frame.disconnect(slot)
+    if new is not None:
+        new.bridge.frame.connect(slot)
+    return new
 
 
 def price_step(session: FeedSession, symbol: str) -> float | None:

@@ -33,10 +33,57 @@ class Cell:
     bold: bool = False
 
 
-class RowTableModel(QAbstractTableModel):
-    """Base model: formatted cells per row, brushes cached per theme."""
+class FixedColumnsModel(QAbstractTableModel):
+    """The Qt plumbing every read-only table model of the widgets shares: a flat list of rows
+    under fixed `HEADERS`, header alignment per column, optional row selection, and the index
+    check of `data()` (`cell_at`). Subclasses implement `row_total()` and `data()`."""
 
     HEADERS: ClassVar[tuple[str, ...]] = ()
+    SELECTABLE: ClassVar[bool] = True
+
+    def row_total(self) -> int:
+        """Number of rows (override)."""
+        raise NotImplementedError
+
+    def header_alignment(self, section: int) -> int:
+        """Alignment of a column's header: the first left, the others right (override)."""
+        return LEFT if section == 0 else RIGHT
+
+    def cell_at(self, index: Index) -> tuple[int, int] | None:
+        """(row, column) of a valid index inside the table, else None."""
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if not (0 <= r < self.row_total()) or not (0 <= c < len(self.HEADERS)):
+            return None
+        return r, c
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.row_total()
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.HEADERS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return self.header_alignment(section)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if self.SELECTABLE:
+            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return Qt.ItemFlag.ItemIsEnabled
+
+
+class RowTableModel(FixedColumnsModel):
+    """Base model: formatted cells per row, brushes cached per theme."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,34 +170,14 @@ class RowTableModel(QAbstractTableModel):
         return brush
 
     # ---- Qt model interface ----------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.HEADERS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return LEFT if section == 0 else RIGHT
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def row_total(self) -> int:
+        return len(self._items)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        at = self.cell_at(index)
+        if at is None:
             return None
-        r, c = index.row(), index.column()
-        if not (0 <= r < len(self._cells)) or not (0 <= c < len(self.HEADERS)):
-            return None
-        cell = self._cells[r][c]
+        cell = self._cells[at[0]][at[1]]
         if role == Qt.ItemDataRole.DisplayRole:
             return cell.text
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -44,6 +44,22 @@ def _currency(row: Any) -> str:
     return str(first(row, "currency", "display_currency") or "")
 
 
+def _time_symbol_side() -> list[Column]:
+    """The leading columns of orders and executions: time, symbol, side."""
+    return [
+        Column(
+            "Time", _time, lambda r: fmt_time(_time(r)), tooltip=lambda r: fmt_datetime(_time(r))
+        ),
+        Column("Symbol", lambda r: first(r, "symbol"), lambda r: str(first(r, "symbol") or "")),
+        Column(
+            "Side",
+            lambda r: first(r, "side"),
+            lambda r: str(first(r, "side") or ""),
+            colour=_side_colour,
+        ),
+    ]
+
+
 # -- orders -----------------------------------------------------------------------------------
 
 
@@ -69,16 +85,7 @@ def order_columns(decimals: PriceDecimals) -> list[Column]:
         return str(first(row, "text") or status(row))
 
     return [
-        Column(
-            "Time", _time, lambda r: fmt_time(_time(r)), tooltip=lambda r: fmt_datetime(_time(r))
-        ),
-        Column("Symbol", lambda r: first(r, "symbol"), lambda r: str(first(r, "symbol") or "")),
-        Column(
-            "Side",
-            lambda r: first(r, "side"),
-            lambda r: str(first(r, "side") or ""),
-            colour=_side_colour,
-        ),
+        *_time_symbol_side(),
         Column(
             "Type",
             lambda r: first(r, "ord_type", "order_type", "ordType"),
@@ -126,16 +133,7 @@ def execution_columns(decimals: PriceDecimals) -> list[Column]:
         return {"AddedLiquidity": "maker", "RemovedLiquidity": "taker"}.get(value, value)
 
     return [
-        Column(
-            "Time", _time, lambda r: fmt_time(_time(r)), tooltip=lambda r: fmt_datetime(_time(r))
-        ),
-        Column("Symbol", lambda r: first(r, "symbol"), lambda r: str(first(r, "symbol") or "")),
-        Column(
-            "Side",
-            lambda r: first(r, "side"),
-            lambda r: str(first(r, "side") or ""),
-            colour=_side_colour,
-        ),
+        *_time_symbol_side(),
         Column("Qty", qty, lambda r: fmt_qty(qty(r)), numeric=True),
         Column(
             "Price",

@@ -67,17 +67,17 @@ def _segment_path(x: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> QPainterPath
     return path
 
 
-class CandlesItem(pg.GraphicsObject):
-    """Candlesticks from arrays; x is the open time in seconds, `width` the bar interval."""
+class PathsItem(pg.GraphicsObject):
+    """Draws a few pre-built paths (pen and/or brush each) inside a known rectangle; `cached`
+    items render through a device-coordinate cache (repainted only when rebuilt or zoomed)."""
 
-    def __init__(self, cached: bool = True) -> None:
+    def __init__(self, up: str, down: str, cached: bool = True) -> None:
         super().__init__()
-        self._paths: list[tuple[QPainterPath, QPen, QBrush | None]] = []
+        self._paths: list[tuple[QPainterPath, QPen | None, QBrush | None]] = []
         self._rect = QRectF()
-        self._up = QColor("#26c281")
-        self._down = QColor("#ef5350")
+        self._up = QColor(up)
+        self._down = QColor(down)
         self.count = 0
-        self.builds = 0
         if cached:
             self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
@@ -93,6 +93,38 @@ class CandlesItem(pg.GraphicsObject):
         self._rect = QRectF()
         self.update()
 
+    def _start_build(self, n: int) -> bool:
+        """Drop the old paths before a rebuild of `n` bars; False (item left empty) for none."""
+        self.prepareGeometryChange()
+        self._paths = []
+        self.count = n
+        if n == 0:
+            self._rect = QRectF()
+            self.update()
+            return False
+        return True
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        for path, pen, brush in self._paths:
+            if brush is not None:
+                painter.fillPath(path, brush)
+            if pen is not None:
+                painter.setPen(pen)
+                painter.drawPath(path)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
+
+class CandlesItem(PathsItem):
+    """Candlesticks from arrays; x is the open time in seconds, `width` the bar interval."""
+
+    def __init__(self, cached: bool = True) -> None:
+        super().__init__("#26c281", "#ef5350", cached)
+        self.builds = 0
+
     def set_data(
         self,
         t: np.ndarray,
@@ -103,13 +135,8 @@ class CandlesItem(pg.GraphicsObject):
         width: float,
     ) -> None:
         """Rebuild the paths for these candles."""
-        self.prepareGeometryChange()
         self.builds += 1
-        self.count = len(t)
-        self._paths = []
-        if len(t) == 0:
-            self._rect = QRectF()
-            self.update()
+        if not self._start_build(len(t)):
             return
         half = width * BODY_FRACTION / 2
         mid = t + width / 2
@@ -133,51 +160,18 @@ class CandlesItem(pg.GraphicsObject):
         )
         self.update()
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        for path, pen, brush in self._paths:
-            painter.setPen(pen)
-            if brush is not None:
-                painter.fillPath(path, brush)
-            painter.drawPath(path)
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._rect)
-
-
-class VolumeItem(pg.GraphicsObject):
+class VolumeItem(PathsItem):
     """Volume bars coloured by candle direction."""
 
     def __init__(self, cached: bool = True) -> None:
-        super().__init__()
-        self._paths: list[tuple[QPainterPath, QBrush]] = []
-        self._rect = QRectF()
-        self._up = QColor("#1d6b4b")
-        self._down = QColor("#7a2b2c")
-        if cached:
-            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-    def set_colours(self, up: QColor, down: QColor) -> None:
-        """Up/down colours (the next set_data uses them)."""
-        self._up, self._down = QColor(up), QColor(down)
-
-    def clear(self) -> None:
-        """Draw nothing."""
-        self.prepareGeometryChange()
-        self._paths = []
-        self._rect = QRectF()
-        self.update()
+        super().__init__("#1d6b4b", "#7a2b2c", cached)
 
     def set_data(
         self, t: np.ndarray, o: np.ndarray, c: np.ndarray, v: np.ndarray, width: float
     ) -> None:
         """Rebuild the bars."""
-        self.prepareGeometryChange()
-        self._paths = []
-        if len(t) == 0:
-            self._rect = QRectF()
-            self.update()
+        if not self._start_build(len(t)):
             return
         half = width * BODY_FRACTION / 2
         mid = t + width / 2
@@ -186,20 +180,10 @@ class VolumeItem(pg.GraphicsObject):
         for mask, colour in ((up, self._up), (~up, self._down)):
             if mask.any():
                 path = _rect_path(mid[mask] - half, mid[mask] + half, zeros[mask], v[mask])
-                self._paths.append((path, QBrush(colour)))
+                self._paths.append((path, None, QBrush(colour)))
         top = float(np.max(v)) if len(v) else 1.0
         self._rect = QRectF(float(t[0]), 0.0, float(t[-1] + width - t[0]), max(top, 1e-9))
         self.update()
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        painter.setPen(QPen(QColor(0, 0, 0, 0)))
-        for path, brush in self._paths:
-            painter.fillPath(path, brush)
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._rect)
 
 
 class PriceAxis(pg.AxisItem):

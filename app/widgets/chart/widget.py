@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import settings as cfg
 from app.gui.theme import Theme, current_theme, monospace_font
-from app.widgets.binding import price_step
+from app.widgets.binding import follow_frames, price_step
 from app.widgets.chart.account_lines import AccountLines
 from app.widgets.chart.items import (
     LOD_MAX_BARS,
@@ -182,12 +182,8 @@ class ChartWidget(QWidget):
     # ---- feature protocol ------------------------------------------------------------
     def bind_session(self, session: FeedSession | None) -> None:
         """Follow the candles of the session's symbol."""
-        if self.session is not None:
-            self.session.bridge.frame.disconnect(self._on_frame)
-        self.session = session
+        self.session = follow_frames(self.session, session, self._on_frame)
         self._symbol = session.symbol if session is not None else ""
-        if session is not None:
-            session.bridge.frame.connect(self._on_frame)
         self._select_series()
 
     def apply_theme(self, theme: Theme) -> None:

@@ -14,20 +14,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.feeds.events import Side
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.widgets.format import decimals_for_step, fmt_price, fmt_size
 from app.widgets.glyphs import SIGMA
+from app.widgets.table import FixedColumnsModel, Index
 
 if TYPE_CHECKING:
     from app.state.book import L2Book
     from app.state.tape import TradeTape
     from app.state.volume import VolumeAtPrice
-
-Index = QModelIndex | QPersistentModelIndex
 
 COL_SOLD, COL_BID_CUM, COL_BID, COL_PRICE, COL_TRADE, COL_ASK, COL_ASK_CUM, COL_BOUGHT = range(8)
 HEADERS = ("Sold", SIGMA + " Bid", "Bid", "Price", "Last", "Ask", SIGMA + " Ask", "Bought")
@@ -166,8 +165,11 @@ def _mix(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
-class LadderModel(QAbstractTableModel):
+class LadderModel(FixedColumnsModel):
     """Fixed-row price ladder over an L2Book."""
+
+    HEADERS = HEADERS
+    SELECTABLE = False
 
     def __init__(
         self, rows: int = DEFAULT_ROWS, clock: Callable[[], float] = time.monotonic
@@ -559,33 +561,17 @@ class LadderModel(QAbstractTableModel):
                 self._top = anchor + n // 2
 
     # ---- Qt model interface ----------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+    def row_total(self) -> int:
+        return len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(Qt.AlignmentFlag.AlignCenter)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled
+    def header_alignment(self, section: int) -> int:
+        return int(Qt.AlignmentFlag.AlignCenter)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        at = self.cell_at(index)
+        if at is None:
             return None
-        r, c = index.row(), index.column()
-        if not (0 <= r < len(self._rows)) or not (0 <= c < len(HEADERS)):
-            return None
+        r, c = at
         row = self._rows[r]
         pal = self._pal
         if role == Qt.ItemDataRole.DisplayRole:

@@ -22,7 +22,7 @@ from app.bridge import HEALTH_ASPECT
 from app.feeds.events import Side
 from app.gui import settings as cfg
 from app.gui.theme import Theme, monospace_font
-from app.widgets.binding import price_step
+from app.widgets.binding import follow_frames, price_step
 from app.widgets.glyphs import TIMES
 from app.widgets.ladder.delegate import LadderDelegate
 from app.widgets.ladder.model import GROUPINGS, MODE_CENTRE, MODE_EDGE, MODE_FIXED, LadderModel
@@ -181,9 +181,7 @@ class LadderWidget(QWidget):
     # ---- feature protocol ------------------------------------------------------------
     def bind_session(self, session: FeedSession | None) -> None:
         """Follow the session's book of its symbol."""
-        if self.session is not None:
-            self.session.bridge.frame.disconnect(self._on_frame)
-        self.session = session
+        self.session = follow_frames(self.session, session, self._on_frame)
         self._show_precisions(session)
         if session is None:
             self._symbol = ""
@@ -193,7 +191,6 @@ class LadderWidget(QWidget):
             return
         symbol = session.symbol
         self._symbol = symbol
-        session.bridge.frame.connect(self._on_frame)
         state = session.state
 
         def tick_hint() -> float | None:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QVBoxLayout,
@@ -16,6 +15,8 @@ from PySide6.QtWidgets import (
 
 from app.gui import settings as cfg
 from app.gui.theme import Theme
+from app.widgets.binding import follow_frames
+from app.widgets.controls import number_box
 from app.widgets.liquidations.model import LiquidationsModel
 from app.widgets.table import make_table_view
 
@@ -34,14 +35,8 @@ class LiquidationsWidget(QWidget):
         self.model = LiquidationsModel()
         self.session: FeedSession | None = None
         self._shown_version = -1
-        self.min_value = QDoubleSpinBox(self)
+        self.min_value = number_box(1e12, 0, "Hide liquidations worth less than this", self)
         self.min_value.setObjectName("liquidationsMinValue")
-        self.min_value.setDecimals(0)
-        self.min_value.setRange(0, 1e12)
-        self.min_value.setGroupSeparatorShown(True)
-        self.min_value.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
-        self.min_value.setKeyboardTracking(False)
-        self.min_value.setToolTip("Hide liquidations worth less than this")
         self.min_value.setMaximumWidth(90)
         self.this_symbol = QCheckBox("This symbol only", self)
         self.this_symbol.setObjectName("liquidationsThisSymbol")
@@ -66,11 +61,7 @@ class LiquidationsWidget(QWidget):
 
     def bind_session(self, session: FeedSession | None) -> None:
         """Follow the session's liquidation store."""
-        if self.session is not None:
-            self.session.bridge.frame.disconnect(self._on_frame)
-        self.session = session
-        if session is not None:
-            session.bridge.frame.connect(self._on_frame)
+        self.session = follow_frames(self.session, session, self._on_frame)
         self._force_refresh()
 
     def apply_theme(self, theme: Theme) -> None:

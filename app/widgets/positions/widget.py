@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.gui.theme import Theme
+from app.widgets.binding import follow_frames
 from app.widgets.positions.model import PositionsModel
 from app.widgets.table import make_table_view
 
@@ -34,11 +35,7 @@ class PositionsWidget(QWidget):
 
     def bind_session(self, session: FeedSession | None) -> None:
         """Follow the session's account store."""
-        if self.session is not None:
-            self.session.bridge.frame.disconnect(self._on_frame)
-        self.session = session
-        if session is not None:
-            session.bridge.frame.connect(self._on_frame)
+        self.session = follow_frames(self.session, session, self._on_frame)
         self.refresh()
 
     def apply_theme(self, theme: Theme) -> None:

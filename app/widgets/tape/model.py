@@ -11,17 +11,16 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.widgets.format import decimals_for_step, fmt_price, fmt_size
 from app.widgets.glyphs import TIMES
+from app.widgets.table import FixedColumnsModel, Index
 
 if TYPE_CHECKING:
     from app.state.tape import TapeRow
-
-Index = QModelIndex | QPersistentModelIndex
 
 COL_TIME, COL_PRICE, COL_SIZE, COL_COUNT, COL_NOTIONAL = range(5)
 HEADERS = ("Time", "Price", "Size", TIMES + "n", "Value")
@@ -47,8 +46,10 @@ def fmt_notional(value: float) -> str:
     return f"{value:,.0f}"
 
 
-class TapeModel(QAbstractTableModel):
+class TapeModel(FixedColumnsModel):
     """The tape's visible rows with pre-formatted texts and cached brushes."""
+
+    HEADERS = HEADERS
 
     def __init__(self, tiers: Sequence[float] = DEFAULT_TIERS) -> None:
         super().__init__()
@@ -196,35 +197,14 @@ class TapeModel(QAbstractTableModel):
         self.endResetModel()
 
     # ---- Qt model interface ----------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                if section == COL_TIME:
-                    return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def row_total(self) -> int:
+        return len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        at = self.cell_at(index)
+        if at is None:
             return None
-        r, c = index.row(), index.column()
-        if not (0 <= r < len(self._rows)) or not (0 <= c < len(HEADERS)):
-            return None
+        r, c = at
         row = self._rows[r]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._texts[r][c]

@@ -6,20 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDoubleSpinBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.gui import settings as cfg
-from app.gui.theme import Theme, monospace_font
-from app.widgets.binding import price_step
+from app.gui.theme import Theme
+from app.widgets.binding import follow_frames, price_step
+from app.widgets.controls import number_box
+from app.widgets.table import make_table_view
 from app.widgets.tape.delegate import TapeDelegate
 from app.widgets.tape.model import DEFAULT_TIERS, TapeModel
 
@@ -27,18 +25,6 @@ if TYPE_CHECKING:
     from app.gui.session import FeedSession
 
 MAX_ROWS = 500
-
-
-def _spin(maximum: float, value: float, tooltip: str, parent: QWidget) -> QDoubleSpinBox:
-    box = QDoubleSpinBox(parent)
-    box.setDecimals(0)
-    box.setRange(0, maximum)
-    box.setGroupSeparatorShown(True)
-    box.setValue(value)
-    box.setToolTip(tooltip)
-    box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
-    box.setKeyboardTracking(False)
-    return box
 
 
 class TapeWidget(QWidget):
@@ -52,10 +38,10 @@ class TapeWidget(QWidget):
         self._symbol = ""
         self._shown_version = -1
 
-        self.min_size = _spin(1e12, 0, "Hide prints smaller than this size", self)
+        self.min_size = number_box(1e12, 0, "Hide prints smaller than this size", self)
         self.min_size.setObjectName("tapeMinSize")
         self.tier_boxes = [
-            _spin(1e12, v, f"Highlight tier {i + 1}: value at least", self)
+            number_box(1e12, v, f"Highlight tier {i + 1}: value at least", self)
             for i, v in enumerate(DEFAULT_TIERS)
         ]
         self.pause_button = QPushButton("Pause", self)
@@ -75,25 +61,11 @@ class TapeWidget(QWidget):
         controls.addWidget(self.pause_button)
         self.min_size.setMaximumWidth(70)
 
-        self.view = QTableView(self)
-        self.view.setObjectName("tapeView")
-        self.view.setModel(self.model)
+        self.view = make_table_view(self.model, self, "tapeView", widths={0: "00:00:00.000"})
         self.view.setItemDelegate(TapeDelegate(self.view))
-        self.view.setFont(monospace_font())
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(False)  # tiers and sides colour the rows
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.view.verticalHeader().hide()
-        vh = self.view.verticalHeader()
-        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vh.setDefaultSectionSize(self.view.fontMetrics().height() + 3)
-        hh = self.view.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        hh.resizeSection(0, self.view.fontMetrics().horizontalAdvance("00:00:00.000") + 12)
-        hh.setHighlightSections(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 3)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -110,13 +82,9 @@ class TapeWidget(QWidget):
     # ---- feature protocol ------------------------------------------------------------
     def bind_session(self, session: FeedSession | None) -> None:
         """Follow the tape of the session's symbol."""
-        if self.session is not None:
-            self.session.bridge.frame.disconnect(self._on_frame)
-        self.session = session
+        self.session = follow_frames(self.session, session, self._on_frame)
         self._symbol = session.symbol if session is not None else ""
         self._shown_version = -1
-        if session is not None:
-            session.bridge.frame.connect(self._on_frame)
         self.refresh()
 
     def apply_theme(self, theme: Theme) -> None:
