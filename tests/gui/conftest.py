@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from app.bridge import Bridge
 from app.feeds.events import Bar, Bars, BookLevels, TableRows, Trade, Trades
 from app.gui.theme import ThemeManager
+from app.state.market import MarketState
 
 VENUE = "bitmex"
 REPO_ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -39,6 +43,44 @@ def artifacts(tmp_path: Path) -> Path:
     path = tmp_path / "artifacts"
     path.mkdir()
     return path
+
+
+async def wait_until(check: Callable[[], bool], limit: float, what: str) -> None:
+    """Poll `check` on the running loop (no nested Qt loop) until true, or fail after `limit` s."""
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def demo_window(tmp_path: Path, name: str) -> object:
+    """A shown main window with every default dock and the default layout, settings in
+    tmp_path, on the dark theme; Qt quits only when the test says so (as the real runner)."""
+    from app.gui.features import install_default_features
+    from app.gui.main_window import MainWindow
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    settings = QSettings(str(tmp_path / f"{name}.ini"), QSettings.Format.IniFormat)
+    themes = ThemeManager("dark")
+    themes.apply()
+    window = MainWindow(settings, themes)
+    install_default_features(window)
+    window.apply_default_geometry()
+    window.show()
+    return window
+
+
+class FakeSession:
+    """What widgets bind to, without a feed: a MarketState and its Bridge."""
+
+    def __init__(self, venue: str = VENUE, symbol: str = "XBTUSD", has_account: bool = False):
+        self.state = MarketState(venue)
+        self.bridge = Bridge(self.state)
+        self.symbol = symbol
+        self.has_account = has_account
 
 
 def keep_artifact(path: Path) -> None:

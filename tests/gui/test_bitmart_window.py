@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QDockWidget
 from pytestqt.qtbot import QtBot
 
 from app.feeds.bitmart import constants as bm
@@ -26,17 +24,9 @@ from app.gui.runner import initial_spec, market_args
 from app.gui.session import FeedSession, SessionSpec, legacy_step
 from app.gui.theme import ThemeManager
 from app.widgets.ladder.widget import LadderWidget
-from tests.gui.conftest import keep_artifact
+from tests.gui.conftest import demo_window, keep_artifact, wait_until
 
 SYM = "XBTUSD"
-
-
-async def _until(check: Callable[[], bool], limit: float, what: str) -> None:
-    deadline = time.monotonic() + limit
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _ladder_matches_book(ladder: LadderWidget, session: FeedSession) -> int:
@@ -71,19 +61,11 @@ async def test_window_shows_bitmart_markets_from_the_simulator(
     tmp_path: Path, artifacts: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
     loop_errors: list[dict[str, object]] = []
     asyncio.get_running_loop().set_exception_handler(lambda _l, ctx: loop_errors.append(ctx))
-    settings = QSettings(str(tmp_path / "bm.ini"), QSettings.Format.IniFormat)
-    themes = ThemeManager("dark")
-    themes.apply()
-    window = MainWindow(settings, themes)
-    install_default_features(window)
-    window.apply_default_geometry()
+    window = demo_window(tmp_path, "bm")
+    assert isinstance(window, MainWindow)
     window.resize(1920, 1300)
-    window.show()
     controller = SessionController(window)
     try:
         # --- the main docks on BitMart v3 (demo): the same market the BitMEX demo serves
@@ -96,11 +78,11 @@ async def test_window_shows_bitmart_markets_from_the_simulator(
         ladder = window.feature("ladder")
         tape = window.feature("tape")
         chart = window.feature("chart")
-        await _until(lambda: _live(session), 15, "a live v3 feed")
-        await _until(lambda: _has_sizes(ladder), 15, "a live v3 ladder")
-        await _until(lambda: tape.model.rowCount() >= 3, 15, "v3 tape rows")
-        await _until(lambda: chart.closed_item.count + chart.live_item.count > 0, 15, "candles")
-        await _until(lambda: session.state.ticker(SYM) is not None, 15, "the v3 ticker")
+        await wait_until(lambda: _live(session), 15, "a live v3 feed")
+        await wait_until(lambda: _has_sizes(ladder), 15, "a live v3 ladder")
+        await wait_until(lambda: tape.model.rowCount() >= 3, 15, "v3 tape rows")
+        await wait_until(lambda: chart.closed_item.count + chart.live_item.count > 0, 15, "candles")
+        await wait_until(lambda: session.state.ticker(SYM) is not None, 15, "the v3 ticker")
         assert ladder.model.tick == float(sim.market.views[SYM].tick)
         assert ladder.precision_box.isHidden()  # v3 has no precision choice
 
@@ -112,21 +94,21 @@ async def test_window_shows_bitmart_markets_from_the_simulator(
         assert {f"dock.{n}" for n in names} <= {
             d.objectName() for d in window.findChildren(QDockWidget)
         }
-        await _until(lambda: set_id in controller.set_sessions, 10, "the market set's session")
+        await wait_until(lambda: set_id in controller.set_sessions, 10, "the market set's session")
         legacy = controller.set_sessions[set_id]
         assert legacy is not session and legacy.url == sim.legacy_url
         legacy_ladder = window.feature("ladder.m2")
         legacy_tape = window.feature("tape.m2")
         legacy_chart = window.feature("chart.m2")
         assert window.feature("ladder").session is session  # the main docks keep theirs
-        await _until(lambda: _has_sizes(legacy_ladder), 15, "a live legacy ladder")
-        await _until(lambda: legacy_tape.model.rowCount() >= 3, 15, "legacy tape rows")
-        await _until(
+        await wait_until(lambda: _has_sizes(legacy_ladder), 15, "a live legacy ladder")
+        await wait_until(lambda: legacy_tape.model.rowCount() >= 3, 15, "legacy tape rows")
+        await wait_until(
             lambda: legacy_chart.closed_item.count + legacy_chart.live_item.count > 0,
             15,
             "legacy candles",
         )
-        await _until(lambda: legacy.state.ticker(SYM) is not None, 15, "the legacy ticker")
+        await wait_until(lambda: legacy.state.ticker(SYM) is not None, 15, "the legacy ticker")
         assert not legacy_ladder.precision_box.isHidden()
         assert legacy_ladder.precision_box.currentData() == legacy.precision
 
@@ -153,7 +135,7 @@ async def test_window_shows_bitmart_markets_from_the_simulator(
         assert coarse is not None and coarse[0] == 0
         assert legacy_ladder.set_precision(0)
         assert legacy.precision == 0 and legacy.price_step() == 1.0
-        await _until(
+        await wait_until(
             lambda: (
                 bool(legacy.state.book(SYM).bids())
                 and all(p == int(p) for p, _ in legacy.state.book(SYM).bids())
@@ -169,7 +151,7 @@ async def test_window_shows_bitmart_markets_from_the_simulator(
 
         # --- closing the set closes its session; the main session stays
         window.remove_market_set(set_id)
-        await _until(lambda: set_id not in controller.set_sessions, 10, "the set closed")
+        await wait_until(lambda: set_id not in controller.set_sessions, 10, "the set closed")
         assert not legacy.running and session.running
         assert "ladder.m2" not in window.dock_names()
         assert not any("legacy" in t for t in window.status.indicator_texts())

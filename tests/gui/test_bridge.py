@@ -13,7 +13,7 @@ from app.bridge import HEALTH_ASPECT, STATUS_ASPECT, Bridge
 from app.feeds.events import Event, FeedStatus, Latency, Resync, Trade, Trades
 from app.state.market import MarketState
 from tests.conftest import signal_future
-from tests.gui.conftest import book
+from tests.gui.conftest import FakeSession, book
 
 SYM = "XBTUSD"
 
@@ -130,14 +130,7 @@ def test_bitmart_depth_resync_raises_the_banner_and_the_ladder_shows_it(
     from app.feeds.events import BookLevels
     from app.widgets.ladder.widget import LadderWidget
 
-    class _Session:
-        def __init__(self) -> None:
-            self.state = MarketState(bm.VENUE_V3)
-            self.bridge = Bridge(self.state)
-            self.symbol = "BTC_USDT"
-            self.has_account = False
-
-    session = _Session()
+    session = FakeSession(bm.VENUE_V3, "BTC_USDT")
     widget = LadderWidget()
     qtbot.addWidget(widget)
     widget.bind_session(session)  # type: ignore[arg-type]

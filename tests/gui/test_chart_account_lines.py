@@ -10,25 +10,16 @@ from typing import Any
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.bridge import Bridge
 from app.feeds.events import TableRows
 from app.state.market import MarketState
 from app.widgets.chart.account_lines import ENTRY_KEY, LIQ_KEY
 from app.widgets.chart.widget import ChartWidget
-from tests.gui.conftest import bars, instrument, keep_artifact, trades
+from tests.gui.conftest import FakeSession, bars, instrument, keep_artifact, trades
 from tests.gui.test_chart import T0, _history
 
 SYM = "XBTUSD"
 V = "bitmex"
 POS_KEYS = ["account", "symbol", "currency"]
-
-
-class _Session:
-    def __init__(self, state: MarketState) -> None:
-        self.state = state
-        self.symbol = SYM
-        self.bridge = Bridge(state)
-        self.has_account = True
 
 
 def _order(oid: str, side: str, price: float, leaves: float, **extra: Any) -> dict[str, Any]:
@@ -69,10 +60,10 @@ def _expected(state: MarketState, widget: ChartWidget) -> dict[str, float]:
 def test_order_and_position_lines_follow_the_account_store(
     qtbot: QtBot, themes: Any, artifacts: Path
 ) -> None:
-    state = MarketState(V)
+    session = FakeSession(has_account=True)
+    state = session.state
     state.apply(instrument(SYM, 0.5))
     state.apply(bars(SYM, "1m", _history(90)))
-    session = _Session(state)
     widget = ChartWidget()
     qtbot.addWidget(widget)
     widget.resize(1000, 520)
@@ -145,6 +136,6 @@ def test_order_and_position_lines_follow_the_account_store(
     bridge.flush()
     assert _shown(widget)[ENTRY_KEY][1:] == ("Short 20 entry 151.0", theme.sell)
     # another session: lines of the new account only (none here)
-    widget.bind_session(_Session(MarketState(V)))  # type: ignore[arg-type]
+    widget.bind_session(FakeSession())  # type: ignore[arg-type]
     assert widget.account_lines.specs() == []
     assert not [i for i in widget.price_plot.items if i is buy_line]

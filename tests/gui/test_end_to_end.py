@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 
 from app.gui import venues
 from app.gui.controller import SessionController
-from app.gui.features import install_default_features
 from app.gui.main_window import MainWindow
 from app.gui.session import SessionSpec
-from app.gui.theme import ThemeManager
-from tests.gui.conftest import keep_artifact
+from tests.gui.conftest import demo_window, keep_artifact, wait_until
 
 SYM = "XBTUSD"
-
-
-async def _until(check: Callable[[], bool], limit: float, what: str) -> None:
-    deadline = time.monotonic() + limit
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.asyncio
@@ -37,18 +24,10 @@ async def test_window_against_the_simulator(
     tmp_path: Path, artifacts: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)  # as the real runner: asyncio decides when to stop
     loop_errors: list[dict[str, object]] = []
     asyncio.get_running_loop().set_exception_handler(lambda _l, ctx: loop_errors.append(ctx))
-    settings = QSettings(str(tmp_path / "e2e.ini"), QSettings.Format.IniFormat)
-    themes = ThemeManager("dark")
-    themes.apply()
-    window = MainWindow(settings, themes)
-    install_default_features(window)
-    window.apply_default_geometry()
-    window.show()
+    window = demo_window(tmp_path, "e2e")
+    assert isinstance(window, MainWindow)
     controller = SessionController(window)
     try:
         session = await controller.switch(SessionSpec(venues.DEMO, SYM))
@@ -60,7 +39,7 @@ async def test_window_against_the_simulator(
         chart = window.feature("chart")
         positions = window.feature("positions")
 
-        await _until(
+        await wait_until(
             lambda: (
                 session.bridge.feeds.get("bitmex") is not None
                 and session.bridge.feeds["bitmex"].state == "live"
@@ -68,7 +47,7 @@ async def test_window_against_the_simulator(
             15,
             "a live feed",
         )
-        await _until(
+        await wait_until(
             lambda: (
                 any(r.bid > 0 for r in ladder.model.rows())
                 and any(r.ask > 0 for r in ladder.model.rows())
@@ -76,9 +55,9 @@ async def test_window_against_the_simulator(
             15,
             "a live ladder",
         )
-        await _until(lambda: tape.model.rowCount() >= 3, 15, "tape rows")
-        await _until(lambda: chart.closed_item.count + chart.live_item.count > 0, 15, "candles")
-        await _until(lambda: positions.model.rowCount() > 0, 15, "demo positions")
+        await wait_until(lambda: tape.model.rowCount() >= 3, 15, "tape rows")
+        await wait_until(lambda: chart.closed_item.count + chart.live_item.count > 0, 15, "candles")
+        await wait_until(lambda: positions.model.rowCount() > 0, 15, "demo positions")
         assert state.auth is not None and state.auth.success
 
         # Freeze the market, let the last messages land, then compare exactly.
@@ -116,19 +95,21 @@ async def test_window_against_the_simulator(
         # The symbol list comes from the instrument table; picking ETHUSD switches the session
         # (same simulator) and every dock follows it.
         box = window.symbol_box
-        await _until(lambda: box.findText("ETHUSD") >= 0, 10, "ETHUSD in the symbol list")
+        await wait_until(lambda: box.findText("ETHUSD") >= 0, 10, "ETHUSD in the symbol list")
         server.exchange.frozen = False
         box.setCurrentIndex(box.findText("ETHUSD"))
         box.activated.emit(box.currentIndex())
-        await _until(
+        await wait_until(
             lambda: controller.session is not None and controller.session.symbol == "ETHUSD",
             10, "the ETHUSD session",
         )  # fmt: skip
         eth = controller.session
         assert eth is not None and eth is not session and controller.sim.server is server
-        await _until(lambda: any(r.bid > 0 for r in ladder.model.rows()), 15, "an ETHUSD ladder")
+        await wait_until(
+            lambda: any(r.bid > 0 for r in ladder.model.rows()), 15, "an ETHUSD ladder"
+        )
         assert window.windowTitle().endswith("ETHUSD")
-        await _until(lambda: eth.state.instruments.tick_size("ETHUSD") is not None, 10, "tick")
+        await wait_until(lambda: eth.state.instruments.tick_size("ETHUSD") is not None, 10, "tick")
         ladder.model.refresh()
         assert ladder.model.tick == eth.state.instruments.tick_size("ETHUSD")
     finally:
@@ -150,20 +131,15 @@ async def test_burst_from_the_simulator_is_coalesced(
     """5,000 market actions/s for 1.5 s: the window paints at most one frame per tick and the
     loop keeps running timers (the measured figures are printed, not asserted)."""
     monkeypatch.setenv("HOME", str(tmp_path))
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    window = MainWindow(QSettings(str(tmp_path / "b.ini"), QSettings.Format.IniFormat))
-    install_default_features(window)
-    window.apply_default_geometry()
-    window.show()
+    window = demo_window(tmp_path, "b")
+    assert isinstance(window, MainWindow)
     controller = SessionController(window)
     try:
         session = await controller.switch(SessionSpec(venues.DEMO, SYM))
         server = controller.sim.server
         assert server is not None
         ladder = window.feature("ladder")
-        await _until(lambda: any(r.bid > 0 for r in ladder.model.rows()), 15, "a live ladder")
+        await wait_until(lambda: any(r.bid > 0 for r in ladder.model.rows()), 15, "a live ladder")
         frames: list[float] = []
         session.bridge.frame.connect(lambda _a: frames.append(time.monotonic()))
         events_before = session.bridge.events_received

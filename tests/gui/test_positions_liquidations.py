@@ -8,7 +8,7 @@ from app.feeds.events import TableRows
 from app.state.market import MarketState
 from app.widgets.liquidations.model import LiquidationsModel
 from app.widgets.positions.model import PositionsModel, distance_band
-from tests.gui.conftest import instrument
+from tests.gui.conftest import FakeSession, instrument
 
 
 def _position(
@@ -118,17 +118,9 @@ def test_liquidations_newest_first_with_notional_and_state(qtmodeltester, themes
 def test_positions_dock_with_rows_forwarded_from_the_account_panel(qtbot, themes) -> None:
     """A live/testnet login runs on the account panel's own connection and forwards private rows
     into the market session: the session has no credentials, yet its positions are real."""
-    from app.bridge import Bridge
     from app.widgets.positions.widget import PositionsWidget
 
-    class _Session:
-        def __init__(self) -> None:
-            self.state = MarketState("bitmex")
-            self.bridge = Bridge(self.state)
-            self.symbol = "XBTUSD"
-            self.has_account = False
-
-    session = _Session()
+    session = FakeSession()
     widget = PositionsWidget()
     qtbot.addWidget(widget)
     widget.bind_session(session)  # type: ignore[arg-type]
