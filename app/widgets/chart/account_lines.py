@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 ENTRY_KEY = "position:entry"
 LIQ_KEY = "position:liq"
-LABEL_POSITION = 0.04  # labels near the left edge, away from the live candle
+POSITION_LABEL_AT = 0.03  # position labels near the left edge
+ORDER_LABEL_AT = 0.82  # order labels towards the right, staggered so near prices stay legible
+ORDER_LABEL_STAGGER = 0.16
+ORDER_LABEL_SLOTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +38,20 @@ class LineSpec:
     text: str
     colour: str
     style: Qt.PenStyle
+    label_at: float = POSITION_LABEL_AT  # label position along the line (0 left .. 1 right)
 
 
-def order_line(order: OrderView, decimals: int) -> LineSpec | None:
-    """A working order's line: its limit price (or stop price), side colour, "Buy 100 @ p"."""
+def order_line(order: OrderView, decimals: int, slot: int = 0) -> LineSpec | None:
+    """A working order's line: its limit price (or stop price), side colour, "Buy 100 @ p";
+    `slot` staggers the label."""
     price = order.price if order.price is not None else order.stop_px
     if price is None:
         return None
     kind = "" if order.ord_type in ("", "Limit") else f"{order.ord_type} "
     text = f"{kind}{order.side} {fmt_size(order.leaves)} @ {fmt_price(price, decimals)}"
     colour = "buy" if order.side == "Buy" else "sell"
-    return LineSpec(f"order:{order.order_id}", price, text, colour, Qt.PenStyle.DashLine)
+    label_at = ORDER_LABEL_AT - ORDER_LABEL_STAGGER * (slot % ORDER_LABEL_SLOTS)
+    return LineSpec(f"order:{order.order_id}", price, text, colour, Qt.PenStyle.DashLine, label_at)
 
 
 def position_lines(position: PositionView | None, decimals: int) -> list[LineSpec]:
@@ -87,8 +93,9 @@ class AccountLines:
     ) -> None:
         """Show exactly these orders and this position."""
         wanted: dict[str, LineSpec] = {}
-        for order in orders:
-            spec = order_line(order, decimals)
+        ordered = sorted(orders, key=lambda o: -(o.price or o.stop_px or 0.0))
+        for order in ordered:
+            spec = order_line(order, decimals, len(wanted))
             if spec is not None:
                 wanted[spec.key] = spec
         for spec in position_lines(position, decimals):
@@ -119,7 +126,7 @@ class AccountLines:
                 angle=0,
                 movable=False,
                 label=spec.text,
-                labelOpts={"position": LABEL_POSITION, "anchors": [(0, 1), (0, 1)]},
+                labelOpts={"position": spec.label_at, "anchors": [(0, 1), (0, 1)]},
             )
             line.setZValue(5)
             self.plot.addItem(line, ignoreBounds=True)
@@ -135,6 +142,7 @@ class AccountLines:
         line.setPen(pg.mkPen(colour, width=1, style=spec.style))
         label = line.label
         if label is not None:
+            label.setPosition(spec.label_at)
             label.setFormat(spec.text)
             label.setColor(colour)
             label.fill = pg.mkBrush(self._theme.qcolor("base", 200))
