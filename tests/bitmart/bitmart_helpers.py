@@ -10,7 +10,7 @@ from typing import Any
 from app.feeds.bitmart.rate_limit import ConnectionGate
 from app.feeds.events import BookLevels, Event
 from app.sim.bitmart.legacy import LegacySimOptions
-from app.sim.bitmart.server import BitmartSimConfig
+from app.sim.bitmart.server import BitmartSim, BitmartSimConfig
 from app.sim.bitmart.v3 import V3SimOptions
 
 FAST_INTERVAL = 0.15
@@ -88,3 +88,47 @@ class LocalBook:
         bids = [[p, self.bids[p]] for p in sorted(self.bids, reverse=True)][:n]
         asks = [[p, self.asks[p]] for p in sorted(self.asks)][:n]
         return bids, asks
+
+
+def book_served(sim: BitmartSim, symbol: str) -> bool:
+    """True once the simulator has sent `symbol`'s book to a client of either front-end."""
+    legacy = any(symbol in conn.sent_book_seq for conn in sim.legacy.conns)
+    return legacy or any(symbol in conn.sent_version for conn in sim.v3.conns)
+
+
+def trades_served(sim: BitmartSim, symbol: str, after: int) -> bool:
+    """True once a client was sent `symbol`'s trades up to a print later than `after`."""
+    sent = [conn.sent_print_seq for conn in sim.legacy.conns]
+    sent += [conn.sent_print_seq for conn in sim.v3.conns]
+    return any(seq.get(symbol, after) > after for seq in sent)
+
+
+def update_published(sim: BitmartSim, symbol: str) -> bool:
+    """True once a v3 client was sent an increase100 update newer than its last snapshot."""
+    version = sim.market.views[symbol].version
+    return any(version > conn.sent_version.get(symbol, version) for conn in sim.v3.conns)
+
+
+async def serve_then_freeze(
+    sim: BitmartSim, symbol: str, *, gap: bool = False, live: float = 0.3
+) -> None:
+    """Freeze the market once a client has its book, has followed `live` s of activity and
+    has been sent at least one new trade.
+
+    With `gap`, a version gap is then injected (after a published update, so the idle
+    heartbeat cannot carry the skipped version), and the market runs `live` s more once the
+    client has asked for a fresh snapshot. Every step waits for what the client did, not for
+    a fixed time, so a slow machine only makes the test slower. The feed under test should end
+    on `--idle-exit` (nothing arrives once the frozen market's last changes are delivered).
+    """
+    await wait_until(lambda: book_served(sim, symbol), within=10.0)
+    printed = sim.market.views[symbol].print_seq
+    await asyncio.sleep(live)
+    await wait_until(lambda: trades_served(sim, symbol, printed), within=10.0)
+    if gap:
+        await wait_until(lambda: update_published(sim, symbol), within=10.0)
+        requests = sim.v3.stats.snapshot_requests
+        sim.gap(symbol)
+        await wait_until(lambda: sim.v3.stats.snapshot_requests > requests, within=10.0)
+        await asyncio.sleep(live)
+    sim.freeze()

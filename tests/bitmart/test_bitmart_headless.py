@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from bitmart_helpers import fast_gate, fast_sim_config
+from bitmart_helpers import fast_gate, fast_sim_config, serve_then_freeze
 
 from app.feeds.bitmart.replay import LegacyReplayer, V3Replayer
 from app.feeds.bitmart.venues import register_bitmart_venues
@@ -35,15 +35,16 @@ def _args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _feed_against(sim: BitmartSim, argv: list[str]) -> int:
+# The feed ends once nothing has arrived for this long: after the freeze, when the frozen
+# market's last changes have been delivered. A safety cap ends a feed that never goes quiet.
+END_ARGS = ["--idle-exit", "1.0", "--duration", "30"]
+
+
+async def _feed_against(sim: BitmartSim, symbol: str, argv: list[str]) -> int:
     from app.headless import feed
 
-    async def freeze_later() -> None:
-        await asyncio.sleep(0.8)
-        sim.freeze()
-
-    freezer = asyncio.create_task(freeze_later())
-    result = await feed.run_async(_args(argv))
+    freezer = asyncio.create_task(serve_then_freeze(sim, symbol))
+    result = await feed.run_async(_args([*argv, *END_ARGS]))
     await freezer
     return result
 
@@ -54,8 +55,8 @@ async def test_feed_v3_book_out_matches_the_simulator(tmp_path: Path) -> None:
     out = tmp_path / "book.json"
     async with BitmartSim(fast_sim_config()) as sim:
         argv = ["--venue", "bitmart", "--url", sim.v3_url, "--symbol", "ETH_USDT"]
-        argv += ["--topics", "spot/depth/increase100,spot/trade", "--duration", "1.3"]
-        assert await _feed_against(sim, [*argv, "--book-out", str(out)]) == 0
+        argv += ["--topics", "spot/depth/increase100,spot/trade"]
+        assert await _feed_against(sim, "ETH_USDT", [*argv, "--book-out", str(out)]) == 0
         book = json.loads(out.read_text())
         truth = sim.truth("ETH_USDT")
     assert book["venue"] == "bitmart" and book["symbol"] == "ETH_USDT"
@@ -69,8 +70,8 @@ async def test_feed_legacy_book_out_matches_the_simulator(tmp_path: Path) -> Non
     out = tmp_path / "book.json"
     async with BitmartSim(fast_sim_config()) as sim:
         argv = ["--venue", "bitmart-legacy", "--url", sim.legacy_url, "--symbol", "BTC_USDT"]
-        argv += ["--topics", "order,trade", "--duration", "1.3", "--book-out", str(out)]
-        assert await _feed_against(sim, argv) == 0
+        argv += ["--topics", "order,trade", "--book-out", str(out)]
+        assert await _feed_against(sim, "BTC_USDT", argv) == 0
         book = json.loads(out.read_text())
         truth = sim.truth("BTC_USDT", depth=20)
     assert book["venue"] == "bitmart-legacy"
@@ -118,22 +119,14 @@ def test_replayers_rebuild_from_recorded_text() -> None:
     assert legacy.apply('{"subscribe":"pong"}') == []
 
 
-async def _record(sim: BitmartSim, argv: list[str], gap_symbol: str | None = None) -> int:
+async def _record(sim: BitmartSim, symbol: str, argv: list[str], gap: bool = False) -> int:
     from app.headless import record
 
     register_bitmart_venues()
     parser = argparse.ArgumentParser()
     record.add_arguments(parser)
-
-    async def faults() -> None:
-        await asyncio.sleep(0.4)
-        if gap_symbol is not None:
-            sim.gap(gap_symbol)
-        await asyncio.sleep(0.4)
-        sim.freeze()
-
-    injector = asyncio.create_task(faults())
-    result = await record.run_async(parser.parse_args(argv))
+    injector = asyncio.create_task(serve_then_freeze(sim, symbol, gap=gap))
+    result = await record.run_async(parser.parse_args([*argv, *END_ARGS]))
     await injector
     return result
 
@@ -153,8 +146,8 @@ async def test_v3_record_then_replay_rebuilds_the_book_across_a_gap(tmp_path: Pa
     rec = tmp_path / "v3.rec"
     async with BitmartSim(fast_sim_config()) as sim:
         argv = ["--venue", "bitmart", "--url", sim.v3_url, "--symbol", "ETH_USDT"]
-        argv += ["--topics", "spot/depth/increase100,spot/trade", "--duration", "1.3"]
-        assert await _record(sim, [*argv, "--out", str(rec)], gap_symbol="ETH_USDT") == 0
+        argv += ["--topics", "spot/depth/increase100,spot/trade", "--out", str(rec)]
+        assert await _record(sim, "ETH_USDT", argv, gap=True) == 0
         truth = sim.truth("ETH_USDT")
     assert await _replay(rec, tmp_path / "book.json") == 0
     book = json.loads((tmp_path / "book.json").read_text())
@@ -169,8 +162,8 @@ async def test_legacy_record_then_replay(tmp_path: Path) -> None:
     rec = tmp_path / "legacy.rec"
     async with BitmartSim(fast_sim_config()) as sim:
         argv = ["--venue", "bitmart-legacy", "--url", sim.legacy_url, "--symbol", "BTC_USDT"]
-        argv += ["--topics", "order:BTC_USDT:1,trade", "--duration", "1.3", "--out", str(rec)]
-        assert await _record(sim, argv) == 0
+        argv += ["--topics", "order:BTC_USDT:1,trade", "--out", str(rec)]
+        assert await _record(sim, "BTC_USDT", argv) == 0
         truth = sim.truth("BTC_USDT", "bitmart-legacy", precision=1)
     assert await _replay(rec, tmp_path / "book.json") == 0
     book = json.loads((tmp_path / "book.json").read_text())
