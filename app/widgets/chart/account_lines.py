@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 ENTRY_KEY = "position:entry"
 LIQ_KEY = "position:liq"
 POSITION_LABEL_AT = 0.03  # position labels near the left edge
-ORDER_LABEL_AT = 0.82  # order labels towards the right, staggered so near prices stay legible
-ORDER_LABEL_STAGGER = 0.16
-ORDER_LABEL_SLOTS = 4
+ORDER_LABEL_AT = 0.74  # order labels towards the right, staggered so near prices stay legible
+ORDER_LABEL_STAGGER = 0.24
+ORDER_LABEL_SLOTS = 3
 
 
 @dataclass(frozen=True, slots=True)
