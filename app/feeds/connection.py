@@ -19,7 +19,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -224,6 +224,15 @@ class ConnectionSettings:
     close_timeout: float = 2.0
     max_size: int | None = 64 * 1024 * 1024
     max_failures: int | None = None
+
+    @classmethod
+    def of(cls, config: object, **overrides: Any) -> ConnectionSettings:
+        """Settings from a venue configuration: every field `config` has under the same name
+        (watchdog_idle, pong_timeout, backoff_initial, open_timeout...), then `overrides` for
+        what the venue names or derives differently."""
+        values = {f.name: getattr(config, f.name) for f in fields(cls) if hasattr(config, f.name)}
+        values.update(overrides)
+        return cls(**values)
 
 
 class Session(Protocol):

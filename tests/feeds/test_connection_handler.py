@@ -430,3 +430,15 @@ async def test_close_before_run_is_final() -> None:
         assert handler.stats.attempts == 0 and srv.handshake_times == []
         assert session.opens == 0
         assert states(events) == ["down"]
+
+
+def test_settings_of_a_venue_config_copy_same_named_fields_then_overrides() -> None:
+    class VenueConfig:
+        watchdog_idle = 1.5
+        open_timeout = 3.0
+        ping_interval = 7.0  # a venue name: mapped by an override
+
+    settings = ConnectionSettings.of(VenueConfig(), heartbeat_interval=VenueConfig.ping_interval)
+    assert settings.watchdog_idle == 1.5 and settings.open_timeout == 3.0
+    assert settings.heartbeat_interval == 7.0
+    assert settings.pong_timeout == ConnectionSettings().pong_timeout

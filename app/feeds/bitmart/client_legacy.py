@@ -55,17 +55,12 @@ class BitmartLegacyConfig:
     venue: str = c.VENUE_LEGACY
 
     def connection_settings(self) -> ConnectionSettings:
-        """The venue-neutral part of this configuration."""
-        return ConnectionSettings(
-            watchdog_idle=self.watchdog_idle,
-            pong_timeout=self.pong_timeout,
+        """The venue-neutral part of this configuration (connects are paced by the gate)."""
+        return ConnectionSettings.of(
+            self,
             heartbeat_interval=self.ping_interval,
-            backoff_initial=self.backoff_initial,
-            backoff_max=self.backoff_max,
             rate_limited_wait=self.connect_interval,
-            connections_per_window=10**9,
-            open_timeout=self.open_timeout,
-            max_failures=self.max_failures,
+            connections_per_window=c.CONNECTIONS_UNBUDGETED,
         )
 
 

@@ -65,17 +65,11 @@ class BitmartConfig:
     venue: str = c.VENUE_V3
 
     def connection_settings(self) -> ConnectionSettings:
-        """The venue-neutral part of this configuration."""
-        return ConnectionSettings(
-            watchdog_idle=self.watchdog_idle,
-            pong_timeout=self.pong_timeout,
+        """The venue-neutral part of this configuration (connects are paced by the gate)."""
+        return ConnectionSettings.of(
+            self,
             heartbeat_interval=self.ping_interval,
-            backoff_initial=self.backoff_initial,
-            backoff_max=self.backoff_max,
-            rate_limited_wait=self.rate_limited_wait,
-            connections_per_window=10**9,
-            open_timeout=self.open_timeout,
-            max_failures=self.max_failures,
+            connections_per_window=c.CONNECTIONS_UNBUDGETED,
         )
 
 

@@ -206,3 +206,5 @@ V3_FATAL_CODES = frozenset(
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 60.0
 WATCHDOG_IDLE = 30.0
+# Connects are paced by the process-wide ConnectionGate, so the handler's own budget is off.
+CONNECTIONS_UNBUDGETED = 10**9

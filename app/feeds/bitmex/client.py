@@ -126,18 +126,10 @@ class BitmexConfig:
 
     def connection_settings(self) -> ConnectionSettings:
         """The venue-neutral part of this configuration."""
-        return ConnectionSettings(
-            watchdog_idle=self.watchdog_idle,
-            pong_timeout=self.pong_timeout,
+        return ConnectionSettings.of(
+            self,
             heartbeat_interval=self.heartbeat_interval if self.heartbeat_mode else None,
-            backoff_initial=self.backoff_initial,
-            backoff_max=self.backoff_max,
-            backoff_jitter=self.backoff_jitter,
-            stable_after=self.stable_after,
-            rate_limited_wait=self.rate_limited_wait,
             connections_per_window=self.connections_per_hour,
-            open_timeout=self.open_timeout,
-            max_failures=self.max_failures,
         )
 
 
