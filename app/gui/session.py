@@ -56,6 +56,10 @@ class VenueHints:
     precision: int | None = None  # legacy order-book precision (decimal digits) to start with
     precision_range: tuple[int, int] | None = None  # legacy precisions the venue accepts
     symbols: list[str] = field(default_factory=list)  # symbols to offer in the selector
+    # The embedded simulator's BitMEX endpoint and demo account (any demo venue): the account
+    # panel logs in there even while the window shows a BitMart front-end.
+    demo_url: str | None = None
+    demo_credentials: Any = field(default=None, repr=False)
 
 
 def _infer_step(prices: list[float]) -> float | None:
@@ -265,15 +269,15 @@ class SimHost:
 
     async def resolve(self, spec: SessionSpec) -> tuple[str, Any, VenueHints]:
         """URL, credentials and hints of a demo venue key (starting what it needs)."""
+        server = await self.ensure_started()
+        creds = self.demo_credentials()
         if spec.protocol == venues.BITMEX:
-            server = await self.ensure_started()
-            return (
-                server.url,
-                self.demo_credentials(),
-                VenueHints(symbols=list(server_symbols(server))),
+            hints = VenueHints(
+                symbols=server_symbols(server), demo_url=server.url, demo_credentials=creds
             )
+            return server.url, creds, hints
         sim = await self.ensure_bitmart()
-        hints = VenueHints(symbols=sim.symbols)
+        hints = VenueHints(symbols=sim.symbols, demo_url=server.url, demo_credentials=creds)
         view = sim.market.views.get(spec.symbol)
         if view is not None:
             hints.tick = float(view.tick)

@@ -75,6 +75,11 @@ async def test_window_shows_bitmart_markets_from_the_simulator(
         assert sim.exchange is controller.sim.server.exchange
         assert session.url == sim.v3_url and session.venue == bm.VENUE_V3
         assert window.venue_box.currentText() == "BitMart (demo, v3)"
+        # the account panel still offers the simulator's BitMEX demo account
+        panel = window.feature("account")
+        assert panel.url_for("demo") == controller.sim.server.url
+        panel.login.set_env("demo")
+        assert panel.login.key_edit.text() == controller.sim.server.accounts[0].key
         ladder = window.feature("ladder")
         tape = window.feature("tape")
         chart = window.feature("chart")

@@ -222,7 +222,10 @@ class AccountPanel(QWidget):
         self._market_live = False
         if session is not None:
             session.bridge.add_tap(self._market_tap)
-        if session is not None and session.spec.venue_key == "demo":
+        demo_url = getattr(getattr(session, "hints", None), "demo_url", None)
+        if isinstance(demo_url, str):
+            self.demo_url = demo_url  # any demo venue: the simulator's BitMEX endpoint
+        elif session is not None and session.spec.venue_key == "demo":
             self.demo_url = session.url
         if self.account is None:
             self._on_env_changed(self.login.env())
@@ -335,7 +338,12 @@ class AccountPanel(QWidget):
 
     def _market_demo_credentials(self) -> ApiCredentials | None:
         session = self.market
-        if session is None or session.spec.venue_key != "demo":
+        if session is None:
+            return None
+        creds = getattr(getattr(session, "hints", None), "demo_credentials", None)
+        if isinstance(creds, ApiCredentials):
+            return creds
+        if session.spec.venue_key != "demo":
             return None
         creds = getattr(getattr(session.client, "config", None), "credentials", None)
         return creds if isinstance(creds, ApiCredentials) else None
