@@ -14,6 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from app.feeds.bitmart import constants as c
+from app.feeds.bitmart.frames import (
+    SIDES,
+    MalformedFrameError,
+    ParserStats,
+    best_first,
+    exact_level,
+    percent,
+    short,
+)
 from app.feeds.bitmart.kline_bucket import KlineBucketer
 from app.feeds.bitmart.numbers import (
     BadNumberError,
@@ -33,14 +42,11 @@ from app.feeds.events import (
     Event,
     FeedError,
     PriceSize,
-    Side,
     SubscriptionAck,
     Ticker,
     Trade,
     Trades,
 )
-
-SIDES: dict[str, Side] = {"buy": "Buy", "sell": "Sell"}
 
 
 @dataclass(slots=True)
@@ -60,18 +66,10 @@ class LegacyParsed:
 
 
 @dataclass(slots=True)
-class LegacyParserStats:
+class LegacyParserStats(ParserStats):
     """Counters of the legacy parser."""
 
-    messages: int = 0
-    malformed: int = 0
-    errors: int = 0
-    unknown: int = 0
     dropped: int = 0
-
-
-class MalformedFrameError(ValueError):
-    """A frame whose structure or numbers cannot be used."""
 
 
 class LegacyParser:
@@ -126,7 +124,7 @@ class LegacyParser:
         except (MalformedFrameError, BadNumberError, KeyError, TypeError, IndexError) as exc:
             self.stats.malformed += 1
             text = f"malformed {_channel_of(msg)} frame: {type(exc).__name__}: {exc}"
-            return LegacyParsed([FeedError(self.venue, text, request=_short(msg))])
+            return LegacyParsed([FeedError(self.venue, text, request=short(msg))])
 
     def parse_message(self, msg: Any, received_at: float) -> LegacyParsed:
         """Route one decoded object."""
@@ -135,7 +133,7 @@ class LegacyParser:
         if c.LEGACY_KEY_ERROR in msg:
             self.stats.errors += 1
             return LegacyParsed(
-                [FeedError(self.venue, str(msg[c.LEGACY_KEY_ERROR]), request=_short(msg))]
+                [FeedError(self.venue, str(msg[c.LEGACY_KEY_ERROR]), request=short(msg))]
             )
         if c.LEGACY_KEY_UNSUBSCRIBE in msg:
             topic = f"{msg[c.LEGACY_KEY_UNSUBSCRIBE]}:{msg.get(c.LEGACY_F_SYMBOL, '')}"
@@ -146,7 +144,7 @@ class LegacyParser:
         channel = c.LEGACY_REQUEST_OF_REPLY.get(reply) if isinstance(reply, str) else None
         if channel is None or channel == c.LEGACY_CH_PING:
             self.stats.unknown += 1
-            return LegacyParsed([FeedError(self.venue, f"unknown frame: {_short(msg)}")])
+            return LegacyParsed([FeedError(self.venue, f"unknown frame: {short(msg)}")])
         symbol = msg.get(c.LEGACY_F_SYMBOL)
         if not isinstance(symbol, str) or not symbol:
             raise MalformedFrameError("missing symbol")
@@ -174,8 +172,7 @@ class LegacyParser:
         return LegacyParsed(events)
 
     def _ticker(self, symbol: str, data: dict[str, Any]) -> LegacyTicker:
-        fluct = data.get("fluctuation")
-        change = None if fluct in (None, "") else float(to_decimal(fluct, "fluctuation") * 100)
+        change = percent(data.get("fluctuation"))
         rate: float | None = None
         unit: str | None = None
         if data.get("rate") not in (None, ""):
@@ -278,17 +275,7 @@ def _levels(rows: Any, descending: bool) -> list[PriceSize]:
     """Exact-parsed, best-first book levels from `[{price, amount, ...}]`."""
     if not isinstance(rows, list):
         raise MalformedFrameError("book side must be a list")
-    exact: list[tuple[Decimal, Decimal]] = []
-    for row in rows:
-        price = to_decimal(row["price"], "price")
-        amount = to_decimal(row["amount"], "amount")
-        if price <= 0 or amount < 0:
-            raise MalformedFrameError(f"bad level {price} x {amount}")
-        exact.append((price, amount))
-    exact.sort(key=lambda lv: lv[0], reverse=descending)
-    if len({p for p, _ in exact}) != len(exact):
-        raise MalformedFrameError("duplicate price in a book side")
-    return [(float(p), float(a)) for p, a in exact]
+    return best_first([exact_level(r["price"], r["amount"], "amount") for r in rows], descending)
 
 
 def _param_of(channel: str, msg: dict[str, Any]) -> int | None:
@@ -307,8 +294,3 @@ def _channel_of(msg: Any) -> str:
     if isinstance(msg, dict):
         return str(msg.get(c.LEGACY_KEY_SUBSCRIBE, "?"))
     return "?"
-
-
-def _short(msg: Any, limit: int = 200) -> str:
-    text = str(msg)
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -15,6 +15,15 @@ from typing import Any
 from app.feeds.bitmart import constants as c
 from app.feeds.bitmart.deflate import InflateError, inflate
 from app.feeds.bitmart.depth_increase import DepthVersionTracker, Verdict
+from app.feeds.bitmart.frames import (
+    SIDES,
+    MalformedFrameError,
+    ParserStats,
+    best_first,
+    exact_level,
+    percent,
+    short,
+)
 from app.feeds.bitmart.numbers import BadNumberError, loads, opt_float, to_decimal, to_float, to_int
 from app.feeds.events import (
     Bar,
@@ -25,14 +34,11 @@ from app.feeds.events import (
     PriceSize,
     Quote,
     Resync,
-    Side,
     SubscriptionAck,
     Ticker,
     Trade,
     Trades,
 )
-
-SIDES: dict[str, Side] = {"buy": "Buy", "sell": "Sell"}
 
 
 @dataclass(slots=True)
@@ -46,21 +52,13 @@ class V3Parsed:
 
 
 @dataclass(slots=True)
-class V3ParserStats:
+class V3ParserStats(ParserStats):
     """Counters of the v3 parser."""
 
-    messages: int = 0
     binary: int = 0
-    malformed: int = 0
-    errors: int = 0
-    unknown: int = 0
     gaps: int = 0
     dropped_before_snapshot: int = 0
     stale_updates: int = 0
-
-
-class MalformedFrameError(ValueError):
-    """A frame whose structure or numbers cannot be used."""
 
 
 class V3Parser:
@@ -117,7 +115,7 @@ class V3Parser:
             self.stats.malformed += 1
             table = msg.get(c.V3_F_TABLE, "?") if isinstance(msg, dict) else "?"
             detail = f"malformed {table} frame: {type(exc).__name__}: {exc}"
-            result = V3Parsed([FeedError(self.venue, detail, request=_short(msg))])
+            result = V3Parsed([FeedError(self.venue, detail, request=short(msg))])
         result.text = text
         return result
 
@@ -137,7 +135,7 @@ class V3Parser:
                 raise MalformedFrameError("ack without topic")
             return V3Parsed([SubscriptionAck(self.venue, topic, event, True)])
         self.stats.unknown += 1
-        return V3Parsed([FeedError(self.venue, f"unknown frame: {_short(msg)}")])
+        return V3Parsed([FeedError(self.venue, f"unknown frame: {short(msg)}")])
 
     def _data(self, msg: dict[str, Any]) -> V3Parsed:
         table = str(msg[c.V3_F_TABLE]).split(":", 1)[0]
@@ -171,8 +169,7 @@ class V3Parser:
     def _ticker(self, row: dict[str, Any]) -> list[Event]:
         symbol = _symbol(row)
         ts = _row_time(row)
-        fluct = row.get("fluctuation")
-        change = None if fluct in (None, "") else float(to_decimal(fluct, "fluctuation") * 100)
+        change = percent(row.get("fluctuation"))
         events: list[Event] = [
             Ticker(
                 venue=self.venue,
@@ -295,7 +292,7 @@ def _error_event(venue: str, msg: dict[str, Any]) -> FeedError:
         status = int(code)
     event = msg.get(c.V3_F_EVENT)
     prefix = f"{event}: " if isinstance(event, str) and event else ""
-    return FeedError(venue, f"{prefix}{text} ({code})", status=status, request=_short(msg))
+    return FeedError(venue, f"{prefix}{text} ({code})", status=status, request=short(msg))
 
 
 def _symbol(row: Any) -> str:
@@ -323,19 +320,8 @@ def _levels(rows: Any, descending: bool, allow_zero: bool) -> list[PriceSize]:
     for row in rows:
         if not isinstance(row, list) or len(row) < 2:
             raise MalformedFrameError(f"level must be [price, qty]: {row!r}")
-        price = to_decimal(row[0], "price")
-        qty = to_decimal(row[1], "qty")
-        if price <= 0 or qty < 0:
-            raise MalformedFrameError(f"bad level {price} x {qty}")
+        price, qty = exact_level(row[0], row[1], "qty")
         if qty == 0 and not allow_zero:
             continue  # a snapshot lists live levels only
         exact.append((price, qty))
-    exact.sort(key=lambda lv: lv[0], reverse=descending)
-    if len({p for p, _ in exact}) != len(exact):
-        raise MalformedFrameError("duplicate price in a book side")
-    return [(float(p), float(q)) for p, q in exact]
-
-
-def _short(msg: Any, limit: int = 200) -> str:
-    text = str(msg)
-    return text if len(text) <= limit else text[:limit] + "…"
+    return best_first(exact, descending)
