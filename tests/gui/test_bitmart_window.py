@@ -248,3 +248,47 @@ def test_venue_keys_symbols_and_steps() -> None:
     assert market_args(["bitmart-demo:ethusd", "nowhere:X"]) == [
         SessionSpec(venues.BITMART_DEMO, "ETHUSD")
     ]
+
+
+@pytest.mark.asyncio
+@pytest.mark.qt_loop
+async def test_saved_and_command_line_market_sets_start_with_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from app.gui import settings as cfg
+    from app.gui.runner import build_window
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ini = tmp_path / "sets.ini"
+    saved = QSettings(str(ini), QSettings.Format.IniFormat)
+    saved.setValue(
+        cfg.KEY_MARKET_SETS, json.dumps([{"id": "m2", "venue": "bitmart-demo", "symbol": SYM}])
+    )
+    saved.sync()
+    args = argparse.Namespace(
+        settings=str(ini), theme="dark", screenshot=None, market=["bitmart-legacy-demo:ethusd"]
+    )
+    window = build_window(args)
+    assert isinstance(window, MainWindow)
+    window.show()
+    controller = SessionController(window)
+    try:
+        await controller.switch(SessionSpec(venues.DEMO, SYM))
+        await controller.open_saved_sets()
+        sessions = controller.set_sessions
+        assert set(sessions) == {"m2", "m3"}
+        assert sessions["m2"].spec.venue_key == venues.BITMART_DEMO
+        assert sessions["m3"].spec == SessionSpec(
+            venues.BITMART_LEGACY_DEMO, "ETHUSD", sessions["m3"].url
+        )
+        for set_id in ("m2", "m3"):
+            for feature in ("ladder", "chart", "tape"):
+                assert window.feature(f"{feature}.{set_id}").session is sessions[set_id]
+        await wait_until(lambda: _live(sessions["m3"]), 15, "the legacy set live")
+    finally:
+        await controller.close()
+        window.close()
+        window.deleteLater()
+    assert controller.set_sessions == {}
