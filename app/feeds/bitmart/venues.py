@@ -70,32 +70,27 @@ def validate_v3(request: Any) -> str | None:
     return None
 
 
-def legacy_counters(client: Any) -> Any:
-    """`--book-out` counters of a legacy client."""
+def _client_counters(stats: Any, dropped_before_partial: int) -> Any:
+    """`--book-out` counters from a client's connection stats."""
     from app.headless.feed import FeedCounters
 
-    stats = client.stats
     return FeedCounters(
         reconnects=stats.reconnects,
         resyncs=stats.resyncs,
-        dropped_before_partial=0,
+        dropped_before_partial=dropped_before_partial,
         connected=stats.connects > 0,
         last_error=stats.last_error,
     )
+
+
+def legacy_counters(client: Any) -> Any:
+    """`--book-out` counters of a legacy client."""
+    return _client_counters(client.stats, 0)
 
 
 def v3_counters(client: Any) -> Any:
     """`--book-out` counters of a v3 client (updates dropped before a snapshot included)."""
-    from app.headless.feed import FeedCounters
-
-    stats = client.stats
-    return FeedCounters(
-        reconnects=stats.reconnects,
-        resyncs=stats.resyncs,
-        dropped_before_partial=client.parser.stats.dropped_before_snapshot,
-        connected=stats.connects > 0,
-        last_error=stats.last_error,
-    )
+    return _client_counters(client.stats, client.parser.stats.dropped_before_snapshot)
 
 
 def make_legacy_replayer() -> Any:
