@@ -24,7 +24,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -512,14 +512,22 @@ async def run_async(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run(args: argparse.Namespace) -> int:
-    """Entry point of `depthdesk feed`."""
+def run_command(
+    command: Callable[[argparse.Namespace], Coroutine[Any, Any, int]], args: argparse.Namespace
+) -> int:
+    """Run a headless command's coroutine on a new loop: Ctrl-C is a clean end, an OSError
+    one line on stderr and the fatal exit status."""
     try:
-        return asyncio.run(run_async(args))
+        return asyncio.run(command(args))
     except KeyboardInterrupt:
         return EXIT_OK
     except OSError as exc:
         return fail(_one_line(exc))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of `depthdesk feed`."""
+    return run_command(run_async, args)
 
 
 __all__ = [
@@ -539,6 +547,7 @@ __all__ = [
     "register_venue",
     "run",
     "run_async",
+    "run_command",
     "split_list",
     "write_json_atomic",
 ]

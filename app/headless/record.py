@@ -13,7 +13,6 @@ rebuilds exactly what the live client saw.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 
@@ -26,6 +25,7 @@ from app.headless.feed import (
     build_request,
     fail,
     install_signal_handlers,
+    run_command,
 )
 from app.headless.recording import MARK_RESET, RecordingWriter
 
@@ -78,10 +78,7 @@ async def run_async(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `depthdesk record`."""
-    try:
-        return asyncio.run(run_async(args))
-    except KeyboardInterrupt:
-        return EXIT_OK
+    return run_command(run_async, args)
 
 
 __all__ = ["add_arguments", "run", "run_async"]

@@ -11,7 +11,6 @@ drop the engine's state as the live client did. `--speed 1` (default) keeps the 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from app.headless.feed import (
     book_out_payload,
     fail,
     install_signal_handlers,
+    run_command,
     split_list,
     write_json_atomic,
 )
@@ -177,10 +177,7 @@ async def run_async(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `depthdesk replay`."""
-    try:
-        return asyncio.run(run_async(args))
-    except KeyboardInterrupt:
-        return EXIT_OK
+    return run_command(run_async, args)
 
 
 __all__ = ["ReplayFeed", "ReplayStats", "add_arguments", "run", "run_async"]
