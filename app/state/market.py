@@ -222,10 +222,21 @@ class MarketState:
     def apply_forwarded(self, ev: Event) -> Aspects:
         """Apply an event received on another connection (private rows of the account panel's
         login, forwarded into this market session). Its account tables then belong to that
-        connection: a Reset of this one does not mark them stale."""
+        connection: a Reset of this one does not mark them stale, a forwarded Reset (that
+        connection was reset) does — and voids nothing else here."""
+        if isinstance(ev, Reset):
+            return self._forwarded_reset()
         if isinstance(ev, TableRows) and self.account.handles(ev.table):
             self.forwarded_tables.add(ev.table)
         return self.apply(ev)
+
+    def _forwarded_reset(self) -> Aspects:
+        stale = {t for t in self.forwarded_tables if self.account.raw_rows(t)}
+        if not stale - self.account.stale_tables:
+            return set()
+        self.account.stale_tables |= stale
+        self.account.version += 1
+        return {"account"}
 
     def apply_all(self, events: list[Event]) -> Aspects:
         """Apply several events; union of their aspects."""

@@ -13,7 +13,7 @@ import pytest
 from app.account.credentials import CredentialStore
 from app.feeds.bitmex.auth import ApiCredentials
 from app.feeds.connection import FeedFatal
-from app.feeds.events import AuthResult, CancelAllAfterReply, Event, FeedStatus, TableRows
+from app.feeds.events import AuthResult, CancelAllAfterReply, Event, FeedStatus, Reset, TableRows
 from tests.conftest import signal_future
 
 pytestmark = [
@@ -327,6 +327,9 @@ async def test_private_rows_reach_a_market_session_without_account(qtbot: Any) -
     forwarded = [e for e in market.bridge.events if isinstance(e, TableRows)]
     assert [e.table for e in forwarded] == ["order"]
     assert market.bridge.forwarded == forwarded  # marked as another connection's rows
+    # the account connection's own reconnect reaches the market session as a forwarded Reset
+    factory.clients[0].on_event(Reset("bitmex", "reconnect"))
+    assert isinstance(market.bridge.forwarded[-1], Reset)
     # a session on another environment, or with its own account, gets nothing
     for other in (FakeMarket("live", False), FakeMarket("demo", True)):
         panel.bind_session(other)

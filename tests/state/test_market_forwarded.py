@@ -46,3 +46,20 @@ def test_without_forwarding_a_reset_marks_account_tables_stale() -> None:
     m.apply(TableRows(V, "position", "partial", POS_KEYS, [_pos(5)], 0.0))
     m.apply(Reset(V))
     assert m.account.stale_tables == {"position"}
+
+
+def test_a_forwarded_reset_marks_only_forwarded_tables_stale() -> None:
+    """The account connection itself reconnected: its tables wait for their fresh partials;
+    the market connection's books and own tables are untouched."""
+    from app.feeds.events import BookLevels
+
+    m = MarketState(V)
+    m.apply(BookLevels(V, "XBTUSD", [(100.0, 1.0)], [(100.5, 1.0)], True))
+    m.apply_forwarded(TableRows(V, "position", "partial", POS_KEYS, [_pos(5)], 0.0))
+    aspects = m.apply_forwarded(Reset(V, "account connection reconnect"))
+    assert aspects == {"account"}
+    assert m.account.stale_tables == {"position"} and m.account.positions()[0].qty == 5
+    assert not m.book("XBTUSD").stale and m.book("XBTUSD").best_bid() == (100.0, 1.0)
+    assert m.apply_forwarded(Reset(V)) == set()  # already waiting
+    m.apply_forwarded(TableRows(V, "position", "partial", POS_KEYS, [_pos(6)], 0.0))
+    assert not m.account.stale and m.account.positions()[0].qty == 6

@@ -51,7 +51,7 @@ from app.account.session import (
 )
 from app.feeds.bitmex import constants as bx
 from app.feeds.bitmex.auth import ApiCredentials
-from app.feeds.events import Event, FeedStatus, TableRows
+from app.feeds.events import Event, FeedStatus, Reset, TableRows
 from app.gui.notifications import Notifier
 from app.gui.settings import read_bool, read_float, read_int
 from app.gui.theme import Theme, current_theme, monospace_font
@@ -391,6 +391,8 @@ class AccountPanel(QWidget):
 
     # ---- session callbacks ------------------------------------------------------------------
     def _on_event(self, ev: Event) -> None:
+        if isinstance(ev, Reset):
+            self._forward(ev)  # the forwarded rows wait for this connection's fresh partials
         if isinstance(ev, TableRows) and ev.table in ACCOUNT_TABLES:
             if ev.table == "execution" and ev.action == "partial":
                 # executions of the snapshot happened before this session: no toasts for them
@@ -409,7 +411,7 @@ class AccountPanel(QWidget):
             self.alert.emit(Alert("disconnect", "Account connection lost", ev.detail or ev.state))
             self.status_message.emit(f"Account connection {ev.state}: {ev.detail}", STATUS_MS)
 
-    def _forward(self, ev: TableRows) -> None:
+    def _forward(self, ev: TableRows | Reset) -> None:
         market = self.market
         if market is None or self.account is None:
             return
