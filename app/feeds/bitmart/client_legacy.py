@@ -22,7 +22,7 @@ from websockets.asyncio.client import connect
 from app.feeds.bitmart import constants as c
 from app.feeds.bitmart.parse_legacy import LegacyParser
 from app.feeds.bitmart.rate_limit import ConnectionGate, gated_connect, shared_gate
-from app.feeds.bitmart.subscriptions import LegacySub, TopicError
+from app.feeds.bitmart.subscriptions import LegacySub, TopicError, encode
 from app.feeds.connection import (
     ConnectionHandler,
     ConnectionSettings,
@@ -31,7 +31,7 @@ from app.feeds.connection import (
 )
 from app.feeds.events import Event, Reset, Resync
 
-PING_FRAME = json.dumps({c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_CH_PING}, separators=(",", ":"))
+PING_FRAME = encode({c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_CH_PING})
 
 
 @dataclass
@@ -181,7 +181,7 @@ class LegacySession:
             if old == sub:
                 continue
             if old is not None and self.connected:
-                frames.append(_encode(old.unsubscribe_request()))
+                frames.append(encode(old.unsubscribe_request()))
                 self.parser.forget(*old.key)
             self.subs[sub.key] = sub
             if self.connected:
@@ -197,17 +197,13 @@ class LegacySession:
                 continue
             self.parser.forget(*old.key)
             if self.connected:
-                frames.append(_encode(old.unsubscribe_request()))
+                frames.append(encode(old.unsubscribe_request()))
         return frames
 
     def _request(self, sub: LegacySub) -> str:
         self.parser.expect(sub.channel, sub.symbol, sub.param)
         self.stats.subscribes_sent += 1
-        return _encode(sub.request())
-
-
-def _encode(msg: dict[str, Any]) -> str:
-    return json.dumps(msg, separators=(",", ":"))
+        return encode(sub.request())
 
 
 class BitmartLegacyClient:

@@ -12,7 +12,6 @@ and the `spot/depth/increase100` version-gap recovery (a gap emits Resync and se
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -32,7 +31,7 @@ from app.feeds.bitmart.rate_limit import (
     host_of,
     shared_gate,
 )
-from app.feeds.bitmart.subscriptions import TopicError, v3_batches, v3_topic_parts
+from app.feeds.bitmart.subscriptions import TopicError, encode, v3_batches, v3_topic_parts
 from app.feeds.connection import (
     ConnectionHandler,
     ConnectionSettings,
@@ -234,7 +233,7 @@ class V3Session:
 
     def _queue_op(self, op: str, topics: list[str], now: float) -> None:
         for msg in v3_batches(op, topics):
-            self.queue.append(_encode(msg))
+            self.queue.append(encode(msg))
         if op == c.V3_OP_SUBSCRIBE:
             for topic in topics:
                 channel, symbol = v3_topic_parts(topic)
@@ -248,7 +247,7 @@ class V3Session:
         self.stats.snapshot_requests += 1
         self.parser.expect_snapshot(v3_topic_parts(topic)[1])
         self.snapshots.expect(topic, now)
-        self.queue.append(_encode({c.V3_F_OP: c.V3_OP_REQUEST, c.V3_F_ARGS: [topic]}))
+        self.queue.append(encode({c.V3_F_OP: c.V3_OP_REQUEST, c.V3_F_ARGS: [topic]}))
 
     def _drain(self, now: float) -> list[Frame]:
         room = self.window.available(now) - self.config.ping_headroom
@@ -260,10 +259,6 @@ class V3Session:
             self.window.record(now, len(frames))
         self.stats.queued_frames = len(self.queue)
         return frames
-
-
-def _encode(msg: dict[str, Any]) -> str:
-    return json.dumps(msg, separators=(",", ":"))
 
 
 class BitmartClient:

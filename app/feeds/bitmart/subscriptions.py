@@ -7,6 +7,7 @@ the venue's own `spot/<channel>:SYMBOL` strings.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,11 @@ from app.feeds.bitmart import constants as c
 
 class TopicError(ValueError):
     """A topic string or parameter that the protocol does not accept."""
+
+
+def encode(msg: dict[str, Any]) -> str:
+    """A request object as a compact JSON text frame."""
+    return json.dumps(msg, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
