@@ -153,6 +153,15 @@ class Bridge(QObject):
         apply = getattr(self.state, "apply_forwarded", None)
         self._receive(ev, apply if callable(apply) else self.state.apply, forwarded=True)
 
+    def drop_forwarded(self) -> None:
+        """Forget what `on_forwarded` brought (the other connection logged out)."""
+        drop = getattr(self.state, "drop_forwarded", None)
+        changed = drop() if callable(drop) else set()
+        if changed:
+            self._dirty.update(changed)
+            if not self._timer.isActive():
+                self._timer.start()
+
     def _receive(self, ev: Event, apply: Callable[[Event], set[str]], *, forwarded: bool) -> None:
         self.events_received += 1
         try:

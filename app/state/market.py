@@ -230,6 +230,15 @@ class MarketState:
             self.forwarded_tables.add(ev.table)
         return self.apply(ev)
 
+    def drop_forwarded(self) -> Aspects:
+        """The other connection logged out: forget the account rows it forwarded. (A session
+        receives forwarded rows only when it has no private tables of its own.)"""
+        if not self.forwarded_tables:
+            return set()
+        self.forwarded_tables.clear()
+        self.account.clear()
+        return {"account"}
+
     def _forwarded_reset(self) -> Aspects:
         stale = {t for t in self.forwarded_tables if self.account.raw_rows(t)}
         if not stale - self.account.stale_tables:

@@ -291,6 +291,7 @@ class FakeBridge:
     def __init__(self) -> None:
         self.events: list[Any] = []
         self.forwarded: list[Any] = []
+        self.dropped = 0
         self.taps: list[Any] = []
 
     def on_event(self, ev: Any) -> None:
@@ -299,6 +300,9 @@ class FakeBridge:
     def on_forwarded(self, ev: Any) -> None:
         self.events.append(ev)
         self.forwarded.append(ev)
+
+    def drop_forwarded(self) -> None:
+        self.dropped += 1
 
     def add_tap(self, tap: Any) -> None:
         self.taps.append(tap)
@@ -330,6 +334,10 @@ async def test_private_rows_reach_a_market_session_without_account(qtbot: Any) -
     # the account connection's own reconnect reaches the market session as a forwarded Reset
     factory.clients[0].on_event(Reset("bitmex", "reconnect"))
     assert isinstance(market.bridge.forwarded[-1], Reset)
+    # logging out makes the market session forget the forwarded rows
+    dropped = market.bridge.dropped
+    assert await panel.logout(ask=False)
+    assert market.bridge.dropped > dropped
     # a session on another environment, or with its own account, gets nothing
     for other in (FakeMarket("live", False), FakeMarket("demo", True)):
         panel.bind_session(other)

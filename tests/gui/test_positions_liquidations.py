@@ -127,11 +127,15 @@ def test_positions_dock_with_rows_forwarded_from_the_account_panel(qtbot, themes
     assert "No account connected" in widget.note.text()
     keys = ["account", "symbol", "currency"]
     # what AccountPanel._forward does: the private rows go through the market session's bridge
-    session.bridge.on_event(TableRows("bitmex", "position", "partial", keys, [], 0.0))
+    session.bridge.on_forwarded(TableRows("bitmex", "position", "partial", keys, [], 0.0))
     session.bridge.flush()
     assert widget.note.text().strip() == "No open positions."
     row = _position("XBTUSD", 100, 60000.0, 54000.0)
-    session.bridge.on_event(TableRows("bitmex", "position", "insert", keys, [row], 0.0))
+    session.bridge.on_forwarded(TableRows("bitmex", "position", "insert", keys, [row], 0.0))
     session.bridge.flush()
     assert widget.model.rowCount() == 1 and widget.note.text() == ""
     assert widget.model.cell(0, 1).text == "Long 100"
+    # the panel logs out: its rows go, and no account is connected any more
+    session.bridge.drop_forwarded()
+    session.bridge.flush()
+    assert widget.model.rowCount() == 0 and "No account connected" in widget.note.text()

@@ -63,3 +63,11 @@ def test_a_forwarded_reset_marks_only_forwarded_tables_stale() -> None:
     assert m.apply_forwarded(Reset(V)) == set()  # already waiting
     m.apply_forwarded(TableRows(V, "position", "partial", POS_KEYS, [_pos(6)], 0.0))
     assert not m.account.stale and m.account.positions()[0].qty == 6
+
+
+def test_dropping_forwarded_rows_after_the_other_connection_logs_out() -> None:
+    m = MarketState(V)
+    assert m.drop_forwarded() == set()
+    m.apply_forwarded(TableRows(V, "position", "partial", POS_KEYS, [_pos(5)], 0.0))
+    assert m.drop_forwarded() == {"account"}
+    assert m.account.positions() == [] and m.forwarded_tables == set()

@@ -421,6 +421,14 @@ class AccountPanel(QWidget):
         with contextlib.suppress(Exception):
             forward(ev)
 
+    def _drop_forwarded(self) -> None:
+        """No account any more: the market session forgets the rows this panel forwarded."""
+        market = self.market
+        drop = getattr(getattr(market, "bridge", None), "drop_forwarded", None)
+        if callable(drop):
+            with contextlib.suppress(Exception):
+                drop()
+
     def _on_phase(self, phase: SessionPhase, problem: AuthProblem | None) -> None:
         account = self.account
         if account is None:
@@ -576,6 +584,7 @@ class AccountPanel(QWidget):
         self.credentials.forget_session()
 
     def _to_login_page(self) -> None:
+        self._drop_forwarded()
         self._refresh_timer.stop()
         self.stack.setCurrentWidget(self.login_page)
         self.logout_button.hide()

@@ -58,7 +58,8 @@ class PositionsWidget(QWidget):
         self.model.refresh(positions)
         # Rows may come from this connection (its own credentials) or be forwarded from the
         # account panel's separate login: either way an account is connected.
-        if not (session.has_account or account.table_versions.get("position", 0) > 0):
+        forwarded = getattr(session.state, "forwarded_tables", ())
+        if not (session.has_account or "position" in forwarded):
             self.note.setText(" No account connected: positions need API credentials.")
         elif not positions:
             self.note.setText(" No open positions.")
