@@ -331,6 +331,16 @@ async def test_private_rows_reach_a_market_session_without_account(qtbot: Any) -
     forwarded = [e for e in market.bridge.events if isinstance(e, TableRows)]
     assert [e.table for e in forwarded] == ["order"]
     assert market.bridge.forwarded == forwarded  # marked as another connection's rows
+    # another market session (a symbol switch) gets the account's rows as partials at once
+    switched = FakeMarket("demo", has_account=False)
+    panel.bind_session(switched)
+    partials = {e.table: e for e in switched.bridge.forwarded if isinstance(e, TableRows)}
+    assert set(partials) == {"order", "execution", "position", "margin", "wallet"}
+    assert all(e.action == "partial" for e in partials.values())
+    assert [r["orderID"] for r in partials["order"].rows] == [
+        r["orderID"] for r in forwarded[0].rows
+    ]
+    panel.bind_session(market)
     # the account connection's own reconnect reaches the market session as a forwarded Reset
     factory.clients[0].on_event(Reset("bitmex", "reconnect"))
     assert isinstance(market.bridge.forwarded[-1], Reset)

@@ -44,6 +44,7 @@ from app.account.credentials import CredentialStore
 from app.account.dms import DmsStatus
 from app.account.session import (
     ACCOUNT_TABLES,
+    PRIVATE_TOPICS,
     AccountSession,
     ClientFactory,
     SessionPhase,
@@ -55,6 +56,7 @@ from app.feeds.events import Event, FeedStatus, Reset, TableRows
 from app.gui.notifications import Notifier
 from app.gui.settings import read_bool, read_float, read_int
 from app.gui.theme import Theme, current_theme, monospace_font
+from app.state.account import DEFAULT_KEYS
 from app.state.units import tick_decimals
 from app.widgets.account import columns as cols
 from app.widgets.account.alert_options import AlertOptions
@@ -229,6 +231,20 @@ class AccountPanel(QWidget):
             self.demo_url = session.url
         if self.account is None:
             self._on_env_changed(self.login.env())
+        else:
+            self._forward_snapshot()
+
+    def _forward_snapshot(self) -> None:
+        """A new market session (another symbol or venue) gets what the account already has,
+        as partials: the venue sends its snapshot only once per connection."""
+        account = self.account
+        raw_rows = getattr(account.store, "raw_rows", None) if account is not None else None
+        if account is None or account.phase != "authenticated" or not callable(raw_rows):
+            return
+        now = time.time()
+        for table in PRIVATE_TOPICS:
+            keys = list(DEFAULT_KEYS.get(table, []))
+            self._forward(TableRows(bx.VENUE, table, "partial", keys, raw_rows(table), now))
 
     def set_notifier(self, notifier: Notifier) -> None:
         """Show this panel's alerts through `notifier` (with the panel's alert options)."""
