@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-# Venue keys of app.gui.venues (spelled out here: no Qt or feed imports at import time).
-VENUE_KEYS = (
-    "demo",
-    "bitmart-demo",
-    "bitmart-legacy-demo",
-    "live",
-    "testnet",
-    "bitmart",
-    "bitmart-legacy",
-)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the window command."""
+    from app.gui import venues  # constants only: no Qt
+
     venue = parser.add_mutually_exclusive_group()
     venue.add_argument(
         "--demo", action="store_true", help="start the embedded simulator and connect to it"
@@ -26,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     venue.add_argument("--url", help="connect to this BitMEX-compatible realtime URL")
     venue.add_argument(
         "--venue",
-        choices=VENUE_KEYS,
+        choices=venues.SELECTABLE,
         help="venue to show first (the demo ones run on the embedded simulator)",
     )
     parser.add_argument("--symbol", help="instrument to show (default: the last one, or XBTUSD)")

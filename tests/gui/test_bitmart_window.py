@@ -18,7 +18,7 @@ from app.feeds.bitmart import constants as bm
 from app.gui import venues
 from app.gui.controller import SessionController
 from app.gui.features import install_default_features
-from app.gui.launch import VENUE_KEYS
+from app.gui.launch import add_arguments
 from app.gui.main_window import MainWindow
 from app.gui.runner import initial_spec, market_args
 from app.gui.session import FeedSession, SessionSpec, legacy_step
@@ -229,7 +229,11 @@ def test_new_market_dialog_is_non_blocking_and_adds_a_set(
 
 
 def test_venue_keys_symbols_and_steps() -> None:
-    assert VENUE_KEYS == venues.SELECTABLE
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(["--venue", "bitmart-legacy-demo"]).venue == "bitmart-legacy-demo"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--venue", "nowhere"])
     assert venues.url_for(venues.BITMART_LIVE) == bm.V3_URL
     assert venues.url_for(venues.BITMART_LEGACY_LIVE) == bm.LEGACY_URL
     assert venues.label(venues.BITMART_DEMO) == "BitMart (demo, v3)"
