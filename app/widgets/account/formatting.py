@@ -6,6 +6,8 @@ import math
 import time
 from typing import Any
 
+from app.state.units import as_float
+
 #: decimals shown per display currency (XBT to the satoshi is too noisy for a table)
 MONEY_DECIMALS = {"XBT": 6, "ETH": 6, "USDT": 2, "USD": 2}
 DEFAULT_MONEY_DECIMALS = 4
@@ -29,13 +31,9 @@ def first(row: Any, *names: str) -> Any:
 
 
 def as_number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+    """A finite float from a row value, else None."""
+    number = as_float(value)
+    return number if number is not None and math.isfinite(number) else None
 
 
 def fmt_qty(value: Any) -> str:
