@@ -14,12 +14,13 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from websockets.asyncio.client import connect
 
 from app.feeds.bitmart import constants as c
+from app.feeds.bitmart.config import BitmartFeedConfig
 from app.feeds.bitmart.parse_legacy import LegacyParser
 from app.feeds.bitmart.rate_limit import ConnectionGate, gated_connect, shared_gate
 from app.feeds.bitmart.subscriptions import LegacySub, TopicError, encode
@@ -35,33 +36,21 @@ PING_FRAME = encode({c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_CH_PING})
 
 
 @dataclass
-class BitmartLegacyConfig:
+class BitmartLegacyConfig(BitmartFeedConfig):
     """One legacy connection. Topics: `channel:SYMBOL[:param]`, or a bare channel per symbol."""
 
     url: str = c.LEGACY_URL
-    symbols: list[str] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
+    ping_interval: float = c.LEGACY_PING_INTERVAL
+    pong_timeout: float = c.LEGACY_PONG_TIMEOUT
+    venue: str = c.VENUE_LEGACY
     default_precision: int = c.LEGACY_DEFAULT_PRECISION
     kline_step: int = c.LEGACY_DEFAULT_STEP
     precision_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
-    ping_interval: float = c.LEGACY_PING_INTERVAL
-    pong_timeout: float = c.LEGACY_PONG_TIMEOUT
-    watchdog_idle: float = c.WATCHDOG_IDLE
-    backoff_initial: float = c.BACKOFF_INITIAL
-    backoff_max: float = c.BACKOFF_MAX
     connect_interval: float = c.LEGACY_CONNECT_INTERVAL
-    open_timeout: float = 10.0
-    max_failures: int | None = None
-    venue: str = c.VENUE_LEGACY
 
     def connection_settings(self) -> ConnectionSettings:
-        """The venue-neutral part of this configuration (connects are paced by the gate)."""
-        return ConnectionSettings.of(
-            self,
-            heartbeat_interval=self.ping_interval,
-            rate_limited_wait=self.connect_interval,
-            connections_per_window=c.CONNECTIONS_UNBUDGETED,
-        )
+        """The shared settings; a refused connect waits one connection interval."""
+        return replace(super().connection_settings(), rate_limited_wait=self.connect_interval)
 
 
 @dataclass

@@ -15,12 +15,13 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import connect
 
 from app.feeds.bitmart import constants as c
+from app.feeds.bitmart.config import BitmartFeedConfig
 from app.feeds.bitmart.parse_v3 import V3Parser
 from app.feeds.bitmart.rate_limit import (
     V3_OPEN_SOCKETS,
@@ -34,7 +35,6 @@ from app.feeds.bitmart.rate_limit import (
 from app.feeds.bitmart.subscriptions import TopicError, encode, v3_batches, v3_topic_parts
 from app.feeds.connection import (
     ConnectionHandler,
-    ConnectionSettings,
     ConnectionStats,
     Frame,
     PendingTracker,
@@ -43,33 +43,17 @@ from app.feeds.events import BookLevels, Event, FeedError, Reset, Resync
 
 
 @dataclass
-class BitmartConfig:
+class BitmartConfig(BitmartFeedConfig):
     """One v3 connection. Topics: `spot/<channel>:SYMBOL`, or a bare channel per symbol."""
 
     url: str = c.V3_URL
-    symbols: list[str] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    ping_interval: float = c.V3_PING_INTERVAL
-    pong_timeout: float = c.V3_PONG_TIMEOUT
     watchdog_idle: float = c.V3_PING_INTERVAL
+    venue: str = c.VENUE_V3
     snapshot_timeout: float = c.V3_SNAPSHOT_TIMEOUT
-    backoff_initial: float = c.BACKOFF_INITIAL
-    backoff_max: float = c.BACKOFF_MAX
     rate_limited_wait: float = c.V3_CONNECT_WINDOW
     max_messages: int = c.V3_MAX_MESSAGES_PER_WINDOW
     message_window: float = c.V3_MESSAGE_WINDOW
     ping_headroom: int = c.V3_PING_HEADROOM
-    open_timeout: float = 10.0
-    max_failures: int | None = None
-    venue: str = c.VENUE_V3
-
-    def connection_settings(self) -> ConnectionSettings:
-        """The venue-neutral part of this configuration (connects are paced by the gate)."""
-        return ConnectionSettings.of(
-            self,
-            heartbeat_interval=self.ping_interval,
-            connections_per_window=c.CONNECTIONS_UNBUDGETED,
-        )
 
 
 @dataclass
