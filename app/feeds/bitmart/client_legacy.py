@@ -226,10 +226,9 @@ class BitmartLegacyClient:
             on_raw=on_raw,
             clock=clock,
             stats=self.stats,
-            connect_fn=gated_connect(self.gate, connect_fn, lambda: self._stop),
+            connect_fn=gated_connect(self.gate, connect_fn),
         )
         self._wanted: asyncio.Event | None = None
-        self._stop: asyncio.Event | None = None
         self._closed = False
 
     @property
@@ -240,23 +239,16 @@ class BitmartLegacyClient:
     async def run(self) -> None:
         """Connect/reconnect until `close()`; idle (no socket) while there is nothing to follow."""
         self._wanted = asyncio.Event()
-        self._stop = asyncio.Event()
-        if self._closed:
-            return
-        if self.session.subs:
+        if self.session.subs or self._closed:
             self._wanted.set()
         await self._wanted.wait()
-        if self._closed:
-            return
-        await self.handler.run()
+        await self.handler.run()  # returns at once after close()
 
     async def close(self) -> None:
-        """Close the socket and stop reconnecting."""
+        """Close the socket and stop reconnecting (also while waiting for a connection slot)."""
         self._closed = True
         if self._wanted is not None:
             self._wanted.set()
-        if self._stop is not None:
-            self._stop.set()
         await self.handler.close()
 
     async def subscribe(self, topics: list[str]) -> None:

@@ -11,7 +11,6 @@ and the `spot/depth/increase100` version-gap recovery (a gap emits Resync and se
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -275,11 +274,9 @@ class BitmartClient:
             on_event,
             clock=clock,
             stats=self.stats,
-            connect_fn=gated_connect(self.gate, self._capped(connect_fn), lambda: self._stop),
+            connect_fn=gated_connect(self.gate, self._capped(connect_fn)),
         )
         self._clock = clock
-        self._stop: asyncio.Event | None = None
-        self._closed = False
 
     def _capped(self, connect_fn: Any) -> Any:
         """`connect_fn`, refused while the per-IP socket cap is reached in this process."""
@@ -302,16 +299,10 @@ class BitmartClient:
 
     async def run(self) -> None:
         """Connect/reconnect until `close()` (returns) or a fatal error (raises FeedFatal)."""
-        self._stop = asyncio.Event()
-        if self._closed:
-            return
         await self.handler.run()
 
     async def close(self) -> None:
         """Close the socket and stop reconnecting (also while waiting for a connection slot)."""
-        self._closed = True
-        if self._stop is not None:
-            self._stop.set()
         await self.handler.close()
 
     async def subscribe(self, topics: list[str]) -> None:

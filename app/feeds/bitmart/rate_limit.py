@@ -14,7 +14,6 @@ when the next one may go.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import time
 from collections import deque
@@ -61,19 +60,16 @@ class ConnectionGate:
             self._starts.append(slot)
             return slot
 
-    async def acquire(self, abort: asyncio.Event | None = None) -> float:
-        """Wait for a slot (or until `abort` is set); returns the seconds waited."""
+    async def acquire(self) -> float:
+        """Wait for a slot; returns the seconds waited. Cancelling the wait gives up the attempt
+        (the reserved slot stays used, as a connection might have started in it)."""
         slot = self.reserve()
         delay = slot - self.clock()
         if delay <= 0:
             return 0.0
         self.waits += 1
         self.waited += delay
-        if abort is None:
-            await self.sleep(delay)
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(abort.wait(), delay)
+        await self.sleep(delay)
         return delay
 
 
@@ -101,21 +97,16 @@ def shared_gate(url: str, kind: str) -> ConnectionGate:
 
 
 def gated_connect(
-    gate: ConnectionGate,
-    connect_fn: Callable[..., Awaitable[object]],
-    abort: Callable[[], asyncio.Event | None] = lambda: None,
+    gate: ConnectionGate, connect_fn: Callable[..., Awaitable[object]]
 ) -> Callable[..., Awaitable[object]]:
     """A connect function that first waits for a slot of `gate`.
 
-    When the event returned by `abort` is set (the client is closing) the wait ends and the
-    attempt fails with ConnectionAbortedError instead of opening a socket nobody wants.
+    `ConnectionHandler.close()` cancels a connection attempt, so a client closing while it
+    waits for its slot ends at once and opens no socket.
     """
 
     async def connect(*args: object, **kwargs: object) -> object:
-        event = abort()
-        await gate.acquire(event)
-        if event is not None and event.is_set():
-            raise ConnectionAbortedError("closed while waiting for a connection slot")
+        await gate.acquire()
         return await connect_fn(*args, **kwargs)
 
     return connect
