@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import chain
 from typing import Any, Literal
 
 import orjson
@@ -61,7 +62,7 @@ from app.feeds.bitmex.rows import (
     quotes_from_rows,
     trades_from_rows,
 )
-from app.feeds.bitmex.timeparse import parse_ts, parse_ts_or_none
+from app.feeds.bitmex.timeparse import MILLIS_Z, SECOND_EPOCHS, parse_ts, parse_ts_or_none
 from app.feeds.events import (
     AuthResult,
     BookLevels,
@@ -78,6 +79,8 @@ from app.feeds.events import (
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 _ACTIONS = frozenset({PARTIAL, INSERT, UPDATE, DELETE})
+_DELTAS = (INSERT, UPDATE, DELETE)
+_END: Any = object()  # no more rows
 
 
 @dataclass(slots=True)
@@ -208,17 +211,23 @@ class BitmexEngine:
             self.stats.messages += 1
             return [self._malformed("malformed JSON frame")]
         if type(msg) is dict:
-            # Fast path: deltas of an initialized L2 table.
+            # Fast paths: deltas of a table that has a state (an L2 book or another table).
             table: Any = msg.get("table")
-            l2 = self._l2.get(table) if type(table) is str else None
-            if l2 is not None:
-                data = msg.get("data")
+            data = msg.get("data")
+            if type(table) is str and type(data) is list:
                 action = msg.get("action")
-                if type(data) is list and action != PARTIAL:
+                l2 = self._l2.get(table)
+                if l2 is not None:
+                    if action != PARTIAL:
+                        stats = self.stats
+                        stats.messages += 1
+                        stats.rows += len(data)
+                        return self._l2_delta(l2, table, action, data)
+                elif action in _DELTAS and table in self._groups:
                     stats = self.stats
                     stats.messages += 1
                     stats.rows += len(data)
-                    return self._l2_delta(l2, table, action, data)
+                    return self._delta(table, action, data)
         return self.apply_message(msg)
 
     def apply_message(self, msg: Any) -> list[Event]:
@@ -488,7 +497,7 @@ class BitmexEngine:
                 l2.wildcard = False
             error = self._malformed(f"{table} partial row unusable: {describe_error(exc)}")
             return [error, self._resync(table, scope, "partial with unusable rows")]
-        ts = _last_timestamp(data)
+        ts = _row_ts(data)
         events: list[Event] = []
         for sym, (book, bids, asks) in fresh.items():
             l2.books[sym] = book
@@ -511,99 +520,73 @@ class BitmexEngine:
     def _l2_delta(self, l2: _L2Table, table: str, action: Any, data: list[Any]) -> list[Event]:
         """Apply an insert/update/delete message to the books of an L2 table.
 
-        The hot path: per row a few field reads, one dict operation and one output tuple.
-        Rows come in runs of one symbol; a BookLevels event is emitted per run. Literal
-        "Buy"/"Sell" keep the comparisons constant loads.
+        The hot path. Rows are taken in runs of one symbol (BitMEX sends one symbol per
+        message, so usually a single run): the run's book is looked up once, then per row a
+        few field reads, one dict operation and one output tuple; a BookLevels event is
+        emitted per run. A run whose book is voided (unknown id, unusable row) is skipped to
+        its end. Literal "Buy"/"Sell" keep the comparisons constant loads.
         """
+        updating = action == "update"
+        inserting = action == "insert"
+        if not updating and not inserting and action != "delete":
+            return [self._malformed(f"unknown action {action!r} on {table}")]
         out: list[Event] = []
         books = l2.books
-        cur: Any = None
-        book: Any = None
-        buy: Any = None
-        sell: Any = None
-        bids: list[PriceSize] = []
-        asks: list[PriceSize] = []
-        add_bid = bids.append
-        add_ask = asks.append
-        rows: Iterator[Any] = iter(data)
-        while True:
+        it = iter(data)
+        rows: Iterator[Any] = it  # the current run's rows: from `head` on, then the rest of it
+        head: Any = data[0] if data else _END  # first row of the next run
+        ts: Any = _END
+        while head is not _END:
+            cur: Any = _END
+            book: Any = None
+            void = ""
+            bids: list[PriceSize] = []
+            asks: list[PriceSize] = []
             try:
-                if action == "update":
-                    for r in rows:
-                        if r["symbol"] != cur:
-                            if bids or asks:
-                                out.append(self._levels(cur, bids, asks, data))
-                                bids = []
-                                asks = []
-                                add_bid = bids.append
-                                add_ask = asks.append
-                            cur = r["symbol"]
-                            book = books.get(cur) if type(cur) is str else None
-                            if book is None:
-                                book = self._l2_open(l2, table, cur, action, out)
-                            if book is not None:
-                                buy = book.buy
-                                sell = book.sell
-                        if book is None:
-                            continue
-                        side = r["side"]
-                        if side == "Buy":
-                            m = buy
-                            add = add_bid
-                        elif side == "Sell":
-                            m = sell
-                            add = add_ask
-                        else:
-                            raise BadRowError(f"bad side {side!r}")
-                        i = r["id"]
+                cur = head["symbol"]
+                head = _END
+                book = books.get(cur) if type(cur) is str else None
+                if book is None:
+                    book = self._l2_open(l2, table, cur, action, out)
+                    if book is None:
+                        head = self._l2_skip(it, cur, table, action, out)
+                        rows = chain((head,), it)
+                        continue
+                buy = book.buy
+                sell = book.sell
+                for r in rows:
+                    if r["symbol"] != cur:
+                        head = r
+                        break
+                    side = r["side"]
+                    if side == "Buy":
+                        m = buy
+                        lst = bids
+                    elif side == "Sell":
+                        m = sell
+                        lst = asks
+                    else:
+                        raise BadRowError(f"bad side {side!r}")
+                    i = r["id"]
+                    if updating:
                         try:
                             price = m[i]
                         except KeyError:
                             self.stats.unknown_keys += 1
-                            out.append(self._l2_void(table, book, f"update for unknown id {i}"))
-                            book = None
-                            bids = []
-                            asks = []
-                            add_bid = bids.append
-                            add_ask = asks.append
-                            continue
-                        if "price" in r:
+                            void = f"update for unknown id {i}"
+                            break
+                        try:
                             new_price = r["price"]
-                            if new_price != price:
-                                if new_price is None:
-                                    raise BadRowError("update with null price")
-                                m[i] = new_price
-                                add((price, 0.0))
-                                price = new_price
-                        add((price, r["size"]))
-                elif action == "insert":
-                    for r in rows:
-                        if r["symbol"] != cur:
-                            if bids or asks:
-                                out.append(self._levels(cur, bids, asks, data))
-                                bids = []
-                                asks = []
-                                add_bid = bids.append
-                                add_ask = asks.append
-                            cur = r["symbol"]
-                            book = books.get(cur) if type(cur) is str else None
-                            if book is None:
-                                book = self._l2_open(l2, table, cur, action, out)
-                            if book is not None:
-                                buy = book.buy
-                                sell = book.sell
-                        if book is None:
-                            continue
-                        side = r["side"]
-                        if side == "Buy":
-                            m = buy
-                            add = add_bid
-                        elif side == "Sell":
-                            m = sell
-                            add = add_ask
-                        else:
-                            raise BadRowError(f"bad side {side!r}")
-                        i = r["id"]
+                        except KeyError:  # a sparse row of the era before prices in updates
+                            new_price = price
+                        if new_price != price:
+                            if new_price is None:
+                                raise BadRowError("update with null price")
+                            m[i] = new_price
+                            lst.append((price, 0.0))
+                            price = new_price
+                        lst.append((price, r["size"]))
+                    elif inserting:
                         price = r["price"]
                         size = r["size"]
                         if price is None:
@@ -611,68 +594,47 @@ class BitmexEngine:
                         if i in m:
                             old = m[i]
                             if old != price:
-                                add((old, 0.0))
+                                lst.append((old, 0.0))
                         m[i] = price
-                        add((price, size))
-                elif action == "delete":
-                    for r in rows:
-                        if r["symbol"] != cur:
-                            if bids or asks:
-                                out.append(self._levels(cur, bids, asks, data))
-                                bids = []
-                                asks = []
-                                add_bid = bids.append
-                                add_ask = asks.append
-                            cur = r["symbol"]
-                            book = books.get(cur) if type(cur) is str else None
-                            if book is None:
-                                book = self._l2_open(l2, table, cur, action, out)
-                            if book is not None:
-                                buy = book.buy
-                                sell = book.sell
-                        if book is None:
-                            continue
-                        side = r["side"]
-                        if side == "Buy":
-                            price = buy.pop(r["id"], None)
-                            add = add_bid
-                        elif side == "Sell":
-                            price = sell.pop(r["id"], None)
-                            add = add_ask
-                        else:
-                            raise BadRowError(f"bad side {side!r}")
+                        lst.append((price, size))
+                    else:
+                        price = m.pop(i, None)
                         if price is None:
                             self.stats.unknown_keys += 1
-                            reason = f"delete for unknown id {r['id']}"
-                            out.append(self._l2_void(table, book, reason))
-                            book = None
-                            bids = []
-                            asks = []
-                            add_bid = bids.append
-                            add_ask = asks.append
-                            continue
-                        add((price, 0.0))
-                else:
-                    return [self._malformed(f"unknown action {action!r} on {table}")]
-                break
+                            void = f"delete for unknown id {i}"
+                            break
+                        lst.append((price, 0.0))
             except ROW_ERRORS as exc:
                 out.append(self._malformed(f"{table} {action} row unusable: {describe_error(exc)}"))
+                void = "row could not be applied"
+                if cur is _END and rows is it:
+                    next(it)  # the first run's unusable head row, still unread in `it`
+            if void:
                 if book is not None:
-                    out.append(self._l2_void(table, book, "row could not be applied"))
-                book = None
-                bids = []
-                asks = []
-                add_bid = bids.append
-                add_ask = asks.append
-        if bids or asks:
-            out.append(BookLevels(self.venue, cur, bids, asks, False, _row_ts(data)))
+                    out.append(self._l2_void(table, book, void))
+                head = self._l2_skip(it, cur, table, action, out)
+            elif bids or asks:
+                if ts is _END:
+                    ts = _row_ts(data)
+                    if head is _END and not out:  # the usual frame: one run, nothing else
+                        return [BookLevels(self.venue, cur, bids, asks, False, ts)]
+                out.append(BookLevels(self.venue, cur, bids, asks, False, ts))
+            if head is not _END:
+                rows = chain((head,), it)
         return out
 
-    def _levels(
-        self, symbol: str, bids: list[PriceSize], asks: list[PriceSize], data: list[Any]
-    ) -> BookLevels:
-        """A delta BookLevels for one symbol's run of rows."""
-        return BookLevels(self.venue, symbol, bids, asks, False, _row_ts(data))
+    def _l2_skip(
+        self, rows: Iterator[Any], symbol: Any, table: str, action: str, out: list[Event]
+    ) -> Any:
+        """Skip the rest of a run that is not applied: the first row of another symbol, or
+        _END. Rows without a usable symbol are reported."""
+        for r in rows:
+            try:
+                if r["symbol"] != symbol:
+                    return r
+            except ROW_ERRORS as exc:
+                out.append(self._malformed(f"{table} {action} row unusable: {describe_error(exc)}"))
+        return _END
 
     def _l2_void(self, table: str, book: _Book, reason: str) -> Resync:
         """Resync the state a book belongs to (its symbol, or the unfiltered subscription)."""
@@ -724,11 +686,13 @@ class BitmexEngine:
         first: _State | None = None
         trailing: list[Event] = []
         dropped = False
+        by_symbol = group.by_symbol
+        wildcard = group.wildcard
         for r in data:
             if type(r) is not dict:
                 trailing.append(self._malformed(f"{table} {action} row is not an object"))
                 continue
-            state = group.route(r)
+            state = group.route(r) if by_symbol else wildcard
             if state is None:
                 dropped = True
                 continue
@@ -836,20 +800,16 @@ def _filter_symbol(msg: dict[str, Any]) -> str | None:
 
 
 def _row_ts(data: list[Any]) -> float | None:
-    """Timestamp of a delta message (its last row's), when the era's rows carry one."""
-    if not data:
-        return None
-    row = data[-1]
-    text = row.get("timestamp") if type(row) is dict else None
-    if text is None:
-        return None
+    """Timestamp of a message (its last row's), when the era's rows carry one.
+
+    The feed's own shape ("2026-03-02T12:00:01.234Z") is read from the timestamp caches
+    inline; anything else (or a second not cached yet) goes through parse_ts_or_none.
+    """
     try:
-        return parse_ts(text)
-    except ValueError:
-        return None
-
-
-def _last_timestamp(data: list[Any]) -> float | None:
+        text = data[-1]["timestamp"]
+        return SECOND_EPOCHS[text[:19]] + MILLIS_Z[text[19:]]
+    except (LookupError, TypeError):
+        pass
     if not data or type(data[-1]) is not dict:
         return None
     return parse_ts_or_none(data[-1].get("timestamp"))

@@ -30,6 +30,15 @@ def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _with_image(
+    by_symbol: dict[str, list[Any]], snapshot: bool, scope: str | None
+) -> dict[str, list[Any]]:
+    """Items per symbol, plus an empty image for a filtered snapshot that had none."""
+    if snapshot and scope is not None and scope not in by_symbol:
+        by_symbol[scope] = []
+    return by_symbol
+
+
 def describe_error(exc: BaseException) -> str:
     """A short text for a row problem (a missing field is named)."""
     if isinstance(exc, KeyError):
@@ -49,9 +58,12 @@ def trades_from_rows(
             if side != BUY and side != SELL:
                 raise BadRowError(f"bad side {side!r}")
             notional = r.get("foreignNotional")
+            symbol = r["symbol"]
+            if type(symbol) is not str:
+                raise BadRowError(f"bad symbol {symbol!r}")
             trade = Trade(
                 venue,
-                _symbol(r),
+                symbol,
                 side,
                 float(r["price"]),
                 float(r["size"]),
@@ -62,14 +74,10 @@ def trades_from_rows(
         except ROW_ERRORS as exc:
             errors.append(f"trade row unusable: {describe_error(exc)}")
             continue
-        lst = by_symbol.get(trade.symbol)
-        if lst is None:
-            lst = by_symbol[trade.symbol] = []
-        lst.append(trade)
-    if snapshot and scope is not None and scope not in by_symbol:
-        by_symbol[scope] = []
+        by_symbol.setdefault(symbol, []).append(trade)
     events: list[Event] = [
-        Trades(venue, sym, trades, snapshot) for sym, trades in by_symbol.items()
+        Trades(venue, sym, trades, snapshot)
+        for sym, trades in _with_image(by_symbol, snapshot, scope).items()
     ]
     return events, errors
 
@@ -127,14 +135,10 @@ def bars_from_rows(
         except ROW_ERRORS as exc:
             errors.append(f"bin row unusable: {describe_error(exc)}")
             continue
-        lst = by_symbol.get(symbol)
-        if lst is None:
-            lst = by_symbol[symbol] = []
-        lst.append(bar)
-    if snapshot and scope is not None and scope not in by_symbol:
-        by_symbol[scope] = []
+        by_symbol.setdefault(symbol, []).append(bar)
     events: list[Event] = [
-        Bars(venue, sym, timeframe, bars, snapshot) for sym, bars in by_symbol.items()
+        Bars(venue, sym, timeframe, bars, snapshot)
+        for sym, bars in _with_image(by_symbol, snapshot, scope).items()
     ]
     return events, errors
 

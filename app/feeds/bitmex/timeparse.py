@@ -10,26 +10,31 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 _CACHE_MAX = 4096
-_seconds: dict[str, float] = {}
-_MILLIS: dict[str, float] = {f".{i:03d}": i / 1000 for i in range(1000)}
+SECOND_EPOCHS: dict[str, float] = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch (bounded cache)
+MILLIS: dict[str, float] = {f".{i:03d}": i / 1000 for i in range(1000)}  # ".mmm" -> seconds
+MILLIS_Z: dict[str, float] = {f"{k}Z": v for k, v in MILLIS.items()}  # ".mmmZ" -> seconds
 _fromisoformat = datetime.fromisoformat
 
 
 def _second_epoch(prefix: str) -> float:
     """Epoch of a "YYYY-MM-DDTHH:MM:SS" prefix read as UTC (raises ValueError if malformed)."""
     value = _fromisoformat(prefix).replace(tzinfo=UTC).timestamp()
-    if len(_seconds) >= _CACHE_MAX:
-        _seconds.clear()
-    _seconds[prefix] = value
+    if len(SECOND_EPOCHS) >= _CACHE_MAX:
+        SECOND_EPOCHS.clear()
+    SECOND_EPOCHS[prefix] = value
     return value
 
 
 def parse_ts(text: str) -> float:
     """Epoch seconds (UTC) of a BitMEX timestamp; raises ValueError on anything unparsable."""
+    try:  # the feed's shape, second already seen (".mmmZ" only matches 24 characters)
+        return SECOND_EPOCHS[text[:19]] + MILLIS_Z[text[19:]]
+    except (LookupError, TypeError):
+        pass
     if type(text) is str and len(text) == 24 and text[23] == "Z":
-        millis = _MILLIS.get(text[19:23])
+        millis = MILLIS.get(text[19:23])
         if millis is not None:
-            base = _seconds.get(text[:19])
+            base = SECOND_EPOCHS.get(text[:19])
             if base is None:
                 try:
                     base = _second_epoch(text[:19])
