@@ -13,7 +13,7 @@ from app.feeds.events import BookLevels, Event
 from bench.l2_stream import SYMBOL, Stream
 from bench.naive import NaiveTables
 
-REPEATS = 5
+REPEATS = 7
 CHUNK = 250
 
 
