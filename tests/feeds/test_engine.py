@@ -275,6 +275,38 @@ def test_rows_after_an_unfiltered_resync_in_the_same_message_are_not_applied() -
     assert engine.book_symbols("orderBookL2") == []
 
 
+def test_runs_of_symbols_in_one_frame_are_voided_or_applied_each_on_their_own() -> None:
+    engine = BitmexEngine()
+    for symbol in ("XBTUSD", "ETHUSD"):
+        rows = [
+            {"symbol": symbol, "id": k, "side": "Buy" if k < 3 else "Sell", "size": 1, "price": k}
+            for k in range(1, 5)
+        ]
+        partial = {"keys": ["symbol", "id", "side"], "filter": {"symbol": symbol}, "data": rows}
+        engine.apply(orjson.dumps({"table": "orderBookL2", "action": "partial", **partial}))
+
+    def update(*rows: Any) -> list[Event]:
+        frame = {"table": "orderBookL2", "action": "update", "data": list(rows)}
+        return engine.apply(orjson.dumps(frame))
+
+    def row(symbol: str, level: int, size: int = 5) -> dict[str, Any]:
+        return {"symbol": symbol, "id": level, "side": "Buy" if level < 3 else "Sell", "size": size}
+
+    # An unknown id voids the XBTUSD run (its rows are dropped); the ETHUSD run applies.
+    events = update(
+        row("XBTUSD", 1), row("XBTUSD", 99), row("XBTUSD", 2), *map(row, ["ETHUSD"] * 2, [1, 4])
+    )
+    assert [type(e) for e in events] == [Resync, BookLevels]
+    assert events[0].symbol == "XBTUSD"  # type: ignore[union-attr]
+    assert events[1] == BookLevels("bitmex", "ETHUSD", [(1, 5)], [(4, 5)], False, None)
+    assert engine.stats.unknown_keys == 1 and engine.book_symbols("orderBookL2") == ["ETHUSD"]
+    # A row that is not an object is reported once; the next symbol's run still applies.
+    events = update("x", row("ETHUSD", 2, 7))
+    assert [type(e) for e in events] == [FeedError, BookLevels]
+    assert engine.stats.malformed == 1
+    assert events[1] == BookLevels("bitmex", "ETHUSD", [(2, 7)], [], False, None)
+
+
 def test_insert_for_existing_id_at_new_price_removes_old_price() -> None:
     engine = BitmexEngine()
     partial = {
