@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GUI_PING_INTERVAL_S = 10.0
+"""How often the window measures the feed's ping round trip."""
+
 
 @dataclass(frozen=True)
 class SessionSpec:
@@ -118,7 +121,16 @@ class FeedSession(QObject):
 
         # No `symbols`: the topics are already explicit, so whole tables stay unfiltered.
         topics = venues.topics_for(self.symbol, private=credentials is not None)
-        config = BitmexConfig(url=self.url, symbols=[], topics=topics, credentials=credentials)
+        # Heartbeat mode pings on a timer whatever the traffic, so the status bar always has a
+        # round trip to show (the idle watchdog alone pings only after 5 s of silence).
+        config = BitmexConfig(
+            url=self.url,
+            symbols=[],
+            topics=topics,
+            credentials=credentials,
+            heartbeat_mode=True,
+            heartbeat_interval=GUI_PING_INTERVAL_S,
+        )
         self.has_account = credentials is not None
         return BitmexClient(config, self.bridge.on_event)
 

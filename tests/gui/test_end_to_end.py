@@ -174,3 +174,32 @@ async def test_burst_from_the_simulator_is_coalesced(
         await controller.close()
         window.close()
         window.deleteLater()
+
+
+@pytest.mark.asyncio
+@pytest.mark.qt_loop
+async def test_status_bar_shows_ping_while_data_flows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window pings on a timer, so a busy feed still gets a round trip to show."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr("app.gui.session.GUI_PING_INTERVAL_S", 0.3)
+    window = demo_window(tmp_path, "ping")
+    controller = SessionController(window)
+    try:
+        session = await controller.switch(SessionSpec(venues.DEMO, SYM))
+        await wait_until(
+            lambda: (
+                session.bridge.feeds.get("bitmex") is not None
+                and session.bridge.feeds["bitmex"].rtt_ms is not None
+            ),
+            10,
+            "a ping round trip",
+        )
+        assert session.client.config.heartbeat_mode
+    finally:
+        await window.run_shutdown_hooks()
+        await controller.close()
+        window.close()
+        window.deleteLater()
+    await asyncio.sleep(0.05)
