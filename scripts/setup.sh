@@ -15,7 +15,7 @@ find_python() {
     fi
     candidates+=(python3.12 python3.13 python3.11 python3)
     for c in "${candidates[@]}"; do
-        if "$c" -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 14)' >/dev/null 2>&1; then
+        if "$c" -c 'import sys, ensurepip; assert (3, 11) <= sys.version_info[:2] < (3, 14)' >/dev/null 2>&1; then
             echo "$c"; return 0
         fi
     done
@@ -23,19 +23,26 @@ find_python() {
 }
 
 install_qt_system_libs() {
-    local missing=()
-    for lib in libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3; do
-        ldconfig -p 2>/dev/null | grep -q "$lib" || missing+=("$lib")
+    local missing=() ldconfig_bin
+    ldconfig_bin="$(command -v ldconfig || echo /sbin/ldconfig)"
+    for lib in libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 \
+               libxcb-cursor.so.0; do
+        "$ldconfig_bin" -p 2>/dev/null | grep -q "$lib" || missing+=("$lib")
     done
+    python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
     fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts)
     [ ${#missing[@]} -eq 0 ] && return 0
     command -v apt-get >/dev/null 2>&1 || { echo "setup: missing ${missing[*]} and no apt-get" >&2; return 0; }
-    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "setup: missing ${missing[*]}; install them as root" >&2; return 0; }
+        sudo="sudo"
+    fi
     echo "setup: installing Qt system libraries (${missing[*]})"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
         libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
-        libglib2.0-0 fonts-dejavu-core >/dev/null
+        libglib2.0-0 libxcb-cursor0 fonts-dejavu-core python3-venv >/dev/null
 }
 
 install_qt_system_libs
