@@ -82,7 +82,11 @@ async def test_feed_legacy_book_out_matches_the_simulator(tmp_path: Path) -> Non
 def test_bad_topics_are_rejected_before_connecting(capsys: pytest.CaptureFixture[str]) -> None:
     from app.headless import feed
 
-    for venue, topic in (("bitmart", "spot/depth400"), ("bitmart-legacy", "kline:A_B:2")):
+    for venue, topic in (
+        ("bitmart", "spot/depth400"),
+        ("bitmart-legacy", "kline:A_B:2"),
+        ("bitmart", "spot/depth5,spot/depth/increase100"),
+    ):
         args = _args(["--venue", venue, "--symbol", "A_B", "--topics", topic])
         assert asyncio.run(feed.run_async(args)) == 2
         assert "error" in capsys.readouterr().err

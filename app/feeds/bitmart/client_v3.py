@@ -75,7 +75,19 @@ def expand_v3_topics(symbols: Iterable[str], topics: Iterable[str]) -> list[str]
             v3_topic_parts(name)
             if name not in out:
                 out.append(name)
+    check_one_depth_per_symbol(out)
     return out
+
+
+def check_one_depth_per_symbol(topics: Iterable[str]) -> None:
+    """Raise TopicError when two depth channels would feed one symbol's book."""
+    depth: dict[str, str] = {}
+    for topic in topics:
+        channel, symbol = v3_topic_parts(topic)
+        if _is_depth(channel):
+            if symbol in depth and depth[symbol] != topic:
+                raise TopicError(f"one depth channel per symbol: {depth[symbol]} and {topic}")
+            depth[symbol] = topic
 
 
 def _is_depth(channel: str) -> bool:
@@ -190,13 +202,7 @@ class V3Session:
                 f"{len(self.topics) + len(new)} topics exceed "
                 f"{c.V3_MAX_TOPICS_PER_CONNECTION} per connection"
             )
-        depth: dict[str, str] = {}
-        for topic in [*self.topics, *new]:
-            channel, symbol = v3_topic_parts(topic)
-            if _is_depth(channel):
-                if symbol in depth and depth[symbol] != topic:
-                    raise TopicError(f"one depth channel per symbol: {depth[symbol]} and {topic}")
-                depth[symbol] = topic
+        check_one_depth_per_symbol([*self.topics, *new])
         self.topics.extend(new)
         if not self.connected:
             return []
