@@ -31,7 +31,14 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-from app.feeds.events import Event, FeedStatus, Latency, event_to_json
+from app.feeds.events import (
+    Event,
+    FeedError,
+    FeedStatus,
+    Latency,
+    SubscriptionAck,
+    event_to_json,
+)
 
 EventSink = Callable[[Event], None]
 RawSink = Callable[[float, str | bytes], None]
@@ -494,8 +501,14 @@ async def run_async(args: argparse.Namespace) -> int:
 
     printer = EventPrinter(on_closed=reader_gone) if args.events else None
 
+    refusals: list[str] = []
+
     def on_event(event: Event) -> None:
         state.apply(event)
+        refusal = refusal_text(event)
+        if refusal is not None:
+            refusals.append(refusal)
+            print(f"depthdesk feed: {refusal}", file=sys.stderr)
         if printer is not None:
             printer(event)
 
@@ -509,7 +522,20 @@ async def run_async(args: argparse.Namespace) -> int:
         return fail(outcome.fatal)
     if args.book_out:
         write_json_atomic(args.book_out, book_out_payload(state, request.symbols, outcome.counters))
+        empty = [s for s in request.symbols if not (state.book(s).bids(1) or state.book(s).asks(1))]
+        if empty and refusals:
+            return fail(f"no book for {','.join(empty)}: {refusals[0]}")
     return EXIT_OK
+
+
+def refusal_text(event: Event) -> str | None:
+    """A one-line description of a refused subscription or a server error, else None."""
+    if isinstance(event, SubscriptionAck) and not event.success:
+        return f"{event.op} {event.topic} refused: {event.error or 'no reason given'}"
+    if isinstance(event, FeedError):
+        status = f" ({event.status})" if event.status is not None else ""
+        return f"server error{status}: {' '.join(event.message.split())}"
+    return None
 
 
 def run_command(

@@ -267,3 +267,33 @@ def test_event_printer_stops_when_the_reader_goes_away() -> None:
     printer(Latency("bitmex", 1.0))
     printer(Latency("bitmex", 2.0))
     assert printer.closed and calls == [1] and printer.count == 0
+
+
+@pytest.mark.asyncio
+async def test_refused_book_subscription_is_reported_and_fails(tmp_path: Path, capfd: Any) -> None:
+    """A book topic the server refuses leaves no book: said on stderr, exit 1, never a silent
+    empty `--book-out` with status 0."""
+    from app.sim import SimConfig, SimServer
+
+    out = tmp_path / "book.json"
+    async with SimServer(SimConfig(seed=2, rate=100.0)) as sim:
+        args = parse(
+            "feed",
+            "--url",
+            sim.url,
+            "--symbol",
+            "XBTUSD",
+            "--topics",
+            "orderBookL2x,trade",
+            "--idle-exit",
+            "0.5",
+            "--duration",
+            "3",
+            "--book-out",
+            str(out),
+        )
+        assert await asyncio.wait_for(feed.run_async(args), 10) == 1
+    err = capfd.readouterr().err
+    assert "subscribe orderBookL2x:XBTUSD refused: Unknown table: orderBookL2x" in err
+    assert "no book for XBTUSD" in err
+    assert orjson.loads(out.read_bytes())["bids"] == []
