@@ -20,7 +20,7 @@ class TopicError(ValueError):
 
 
 def encode(msg: dict[str, Any]) -> str:
-    """A request object as a compact JSON text frame."""
+    """A message as a compact JSON text frame (client requests; the simulator's replies too)."""
     return json.dumps(msg, separators=(",", ":"))
 
 

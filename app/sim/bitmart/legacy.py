@@ -24,6 +24,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from app.feeds.bitmart import constants as c
+from app.feeds.bitmart.subscriptions import encode
 from app.feeds.events import Side
 from app.sim.bitmart.market import BitmartMarket, SymbolView
 
@@ -63,10 +64,6 @@ class LegacyFrontStats:
     closed_no_subscribe: int = 0
     errors_sent: int = 0
     messages_in: int = 0
-
-
-def _dumps(msg: dict[str, Any]) -> str:
-    return json.dumps(msg, separators=(",", ":"))
 
 
 class LegacyFront:
@@ -130,7 +127,7 @@ class LegacyFront:
     async def _error(self, ws: ServerConnection, text: str, **extra: Any) -> None:
         self.stats.errors_sent += 1
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(_dumps({c.LEGACY_KEY_ERROR: text, **extra}))
+            await ws.send(encode({c.LEGACY_KEY_ERROR: text, **extra}))
 
     async def _on_message(self, conn: LegacyConn, raw: str | bytes) -> None:
         try:
@@ -146,11 +143,11 @@ class LegacyFront:
             symbol = msg.get(c.LEGACY_F_SYMBOL)
             conn.subs.pop((str(channel), str(symbol)), None)
             reply = {c.LEGACY_KEY_UNSUBSCRIBE: channel, c.LEGACY_F_SYMBOL: symbol}
-            await conn.ws.send(_dumps(reply))
+            await conn.ws.send(encode(reply))
             return
         channel = msg.get(c.LEGACY_KEY_SUBSCRIBE)
         if channel == c.LEGACY_CH_PING:
-            await conn.ws.send(_dumps({c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_REPLY_PONG}))
+            await conn.ws.send(encode({c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_REPLY_PONG}))
             return
         if channel not in c.LEGACY_DATA_CHANNELS:
             await self._error(conn.ws, f"unknown channel {channel!r}", subscribe=channel)
@@ -241,7 +238,7 @@ class LegacyFront:
             "rate": f"{t['last'].quantize(Decimal('0.01'))} USD",
             "timestamp": int(self.wall() * 1000),
         }
-        return _dumps(
+        return encode(
             {c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_REPLY_PRICE, "symbol": symbol, "data": data}
         )
 
@@ -267,7 +264,7 @@ class LegacyFront:
             "step": str(step),
             "data": data,
         }
-        return _dumps(msg)
+        return encode(msg)
 
     def _depth(self, symbol: str, precision: int) -> str:
         step = Decimal(1).scaleb(-precision)
@@ -296,7 +293,7 @@ class LegacyFront:
             "precision": precision,
             "data": sides,
         }
-        return _dumps(msg)
+        return encode(msg)
 
     def _trades(
         self, conn: LegacyConn, view: SymbolView, precision: int | None, first: bool
@@ -327,7 +324,7 @@ class LegacyFront:
             "symbol": view.symbol,
             "data": {"trades": rows},
         }
-        return _dumps(msg)
+        return encode(msg)
 
     async def drop_connections(self) -> None:
         """Close every client connection (fault injection)."""

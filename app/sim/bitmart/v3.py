@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.feeds.bitmart import constants as c
 from app.feeds.bitmart.deflate import deflate
+from app.feeds.bitmart.subscriptions import encode
 from app.feeds.events import Side
 from app.sim.bitmart.market import BitmartMarket
 
@@ -78,10 +79,6 @@ class V3FrontStats:
     snapshot_requests: int = 0
     gaps: int = 0
     binary_frames: int = 0
-
-
-def _dumps(msg: dict[str, Any]) -> str:
-    return json.dumps(msg, separators=(",", ":"))
 
 
 class V3Front:
@@ -151,7 +148,7 @@ class V3Front:
             c.V3_F_ERROR_MESSAGE: c.V3_ERROR_MESSAGES[code],
         }
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(_dumps(msg))
+            await ws.send(encode(msg))
 
     async def _on_message(self, conn: V3Conn, raw: str | bytes) -> bool:
         """Handle one client message; False when the connection was closed for it."""
@@ -196,7 +193,7 @@ class V3Front:
         elif op == c.V3_OP_UNSUBSCRIBE:
             for topic in args:
                 conn.topics.discard(topic)
-                await conn.ws.send(_dumps({c.V3_F_EVENT: op, c.V3_F_TOPIC: topic}))
+                await conn.ws.send(encode({c.V3_F_EVENT: op, c.V3_F_TOPIC: topic}))
         else:
             for topic in args:
                 channel, _, symbol = topic.partition(":")
@@ -224,7 +221,7 @@ class V3Front:
             return
         for topic in new:
             conn.topics.add(topic)
-            await conn.ws.send(_dumps({c.V3_F_EVENT: c.V3_OP_SUBSCRIBE, c.V3_F_TOPIC: topic}))
+            await conn.ws.send(encode({c.V3_F_EVENT: c.V3_OP_SUBSCRIBE, c.V3_F_TOPIC: topic}))
         for topic in new:
             frame = self._initial(conn, topic)
             if frame is not None:
@@ -236,7 +233,7 @@ class V3Front:
         if self.malformed_next > 0:
             self.malformed_next -= 1
             await conn.ws.send(b"\x00not deflate")
-        await conn.ws.send(deflate(_dumps(msg)))
+        await conn.ws.send(deflate(encode(msg)))
 
     # --- payloads -----------------------------------------------------------------------------
     def _initial(self, conn: V3Conn, topic: str) -> dict[str, Any] | None:
