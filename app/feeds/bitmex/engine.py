@@ -52,6 +52,13 @@ from app.feeds.bitmex.constants import (
     VENUE,
     WELCOME_INFO_PREFIX,
 )
+from app.feeds.bitmex.l2_runs import END, RUNS, UnknownIdError
+from app.feeds.bitmex.l2_wire import (
+    BYTE_PREFIXES,
+    TEXT_PREFIXES,
+    decode_l2_delta,
+    rows_from_dicts,
+)
 from app.feeds.bitmex.rows import (
     ROW_ERRORS,
     BadRowError,
@@ -80,7 +87,6 @@ _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 _ACTIONS = frozenset({PARTIAL, INSERT, UPDATE, DELETE})
 _DELTAS = (INSERT, UPDATE, DELETE)
-_END: Any = object()  # no more rows
 
 
 @dataclass(slots=True)
@@ -203,6 +209,19 @@ class BitmexEngine:
 
     def apply(self, frame: str | bytes) -> list[Event]:
         """Apply one raw JSON frame (text "pong" is ignored)."""
+        if (
+            frame.startswith(TEXT_PREFIXES)
+            if isinstance(frame, str)
+            else frame.startswith(BYTE_PREFIXES)
+        ):
+            typed = decode_l2_delta(frame)
+            if typed is not None:
+                l2 = self._l2.get(typed.table)
+                if l2 is not None:
+                    stats = self.stats
+                    stats.messages += 1
+                    stats.rows += len(typed.data)
+                    return self._l2_delta(l2, typed.table, typed.action, typed.data)
         try:
             msg = _loads(frame)
         except _JSONDecodeError:
@@ -222,7 +241,7 @@ class BitmexEngine:
                         stats = self.stats
                         stats.messages += 1
                         stats.rows += len(data)
-                        return self._l2_delta(l2, table, action, data)
+                        return self._l2_delta(l2, table, action, rows_from_dicts(data))
                 elif action in _DELTAS and table in self._groups:
                     stats = self.stats
                     stats.messages += 1
@@ -447,7 +466,7 @@ class BitmexEngine:
                     self.stats.dropped_before_partial += 1
                 return []
             if action in _ACTIONS:
-                return self._l2_delta(l2, table, action, data)
+                return self._l2_delta(l2, table, action, rows_from_dicts(data))
             return [self._malformed(f"unknown action {action!r} on {table}")]
         if table not in KNOWN_TABLES:
             return [self._malformed(f"unknown table {table!r}")]
@@ -518,108 +537,61 @@ class BitmexEngine:
         return None
 
     def _l2_delta(self, l2: _L2Table, table: str, action: Any, data: list[Any]) -> list[Event]:
-        """Apply an insert/update/delete message to the books of an L2 table.
+        """Apply an insert/update/delete message (its rows as L2Row/UnusableRow) to the books
+        of an L2 table.
 
         The hot path. Rows are taken in runs of one symbol (BitMEX sends one symbol per
-        message, so usually a single run): the run's book is looked up once, then per row a
-        few field reads, one dict operation and one output tuple; a BookLevels event is
+        message, so usually a single run): the run's book is looked up once and the run goes
+        through the action's run function (app.feeds.bitmex.l2_runs); a BookLevels event is
         emitted per run. A run whose book is voided (unknown id, unusable row) is skipped to
-        its end. Literal "Buy"/"Sell" keep the comparisons constant loads.
+        its end.
         """
-        updating = action == "update"
-        inserting = action == "insert"
-        if not updating and not inserting and action != "delete":
+        run = RUNS.get(action) if type(action) is str else None
+        if run is None:
             return [self._malformed(f"unknown action {action!r} on {table}")]
+        if not data:
+            return []
         out: list[Event] = []
         books = l2.books
         it = iter(data)
         rows: Iterator[Any] = it  # the current run's rows: from `head` on, then the rest of it
-        head: Any = data[0] if data else _END  # first row of the next run
-        ts: Any = _END
-        while head is not _END:
-            cur: Any = _END
+        head: Any = data[0]  # first row of the current run (still unread in `it` at first)
+        ts: Any = END
+        while head is not END:
+            symbol: Any = END
             book: Any = None
             void = ""
             bids: list[PriceSize] = []
             asks: list[PriceSize] = []
             try:
-                cur = head["symbol"]
-                head = _END
-                book = books.get(cur) if type(cur) is str else None
+                symbol = head.symbol
+                book = books.get(symbol) if type(symbol) is str else None
                 if book is None:
-                    book = self._l2_open(l2, table, cur, action, out)
+                    book = self._l2_open(l2, table, symbol, action, out)
                     if book is None:
-                        head = self._l2_skip(it, cur, table, action, out)
+                        head = self._l2_skip(it, symbol, table, action, out)
                         rows = chain((head,), it)
                         continue
-                buy = book.buy
-                sell = book.sell
-                for r in rows:
-                    if r["symbol"] != cur:
-                        head = r
-                        break
-                    side = r["side"]
-                    if side == "Buy":
-                        m = buy
-                        lst = bids
-                    elif side == "Sell":
-                        m = sell
-                        lst = asks
-                    else:
-                        raise BadRowError(f"bad side {side!r}")
-                    i = r["id"]
-                    if updating:
-                        try:
-                            price = m[i]
-                        except KeyError:
-                            self.stats.unknown_keys += 1
-                            void = f"update for unknown id {i}"
-                            break
-                        try:
-                            new_price = r["price"]
-                        except KeyError:  # a sparse row of the era before prices in updates
-                            new_price = price
-                        if new_price != price:
-                            if new_price is None:
-                                raise BadRowError("update with null price")
-                            m[i] = new_price
-                            lst.append((price, 0.0))
-                            price = new_price
-                        lst.append((price, r["size"]))
-                    elif inserting:
-                        price = r["price"]
-                        size = r["size"]
-                        if price is None:
-                            raise BadRowError("insert without price")
-                        if i in m:
-                            old = m[i]
-                            if old != price:
-                                lst.append((old, 0.0))
-                        m[i] = price
-                        lst.append((price, size))
-                    else:
-                        price = m.pop(i, None)
-                        if price is None:
-                            self.stats.unknown_keys += 1
-                            void = f"delete for unknown id {i}"
-                            break
-                        lst.append((price, 0.0))
+                head = run(rows, symbol, book.buy, book.sell, bids, asks)
+            except UnknownIdError as exc:
+                self.stats.unknown_keys += 1
+                void = str(exc)
             except ROW_ERRORS as exc:
                 out.append(self._malformed(f"{table} {action} row unusable: {describe_error(exc)}"))
                 void = "row could not be applied"
-                if cur is _END and rows is it:
+                if symbol is END and rows is it:
                     next(it)  # the first run's unusable head row, still unread in `it`
             if void:
                 if book is not None:
                     out.append(self._l2_void(table, book, void))
-                head = self._l2_skip(it, cur, table, action, out)
+                head = self._l2_skip(it, symbol, table, action, out)
             elif bids or asks:
-                if ts is _END:
-                    ts = _row_ts(data)
-                    if head is _END and not out:  # the usual frame: one run, nothing else
-                        return [BookLevels(self.venue, cur, bids, asks, False, ts)]
-                out.append(BookLevels(self.venue, cur, bids, asks, False, ts))
-            if head is not _END:
+                if ts is END:
+                    ts = _run_ts(data)
+                    if head is END and not out:  # the usual frame: one run, nothing else
+                        return [BookLevels(self.venue, symbol, bids, asks, False, ts)]
+                out.append(BookLevels(self.venue, symbol, bids, asks, False, ts))
+            if head is not END:
                 rows = chain((head,), it)
         return out
 
@@ -627,14 +599,14 @@ class BitmexEngine:
         self, rows: Iterator[Any], symbol: Any, table: str, action: str, out: list[Event]
     ) -> Any:
         """Skip the rest of a run that is not applied: the first row of another symbol, or
-        _END. Rows without a usable symbol are reported."""
+        END. Rows without a usable symbol are reported."""
         for r in rows:
             try:
-                if r["symbol"] != symbol:
+                if r.symbol != symbol:
                     return r
             except ROW_ERRORS as exc:
                 out.append(self._malformed(f"{table} {action} row unusable: {describe_error(exc)}"))
-        return _END
+        return END
 
     def _l2_void(self, table: str, book: _Book, reason: str) -> Resync:
         """Resync the state a book belongs to (its symbol, or the unfiltered subscription)."""
@@ -813,6 +785,21 @@ def _row_ts(data: list[Any]) -> float | None:
     if not data or type(data[-1]) is not dict:
         return None
     return parse_ts_or_none(data[-1].get("timestamp"))
+
+
+def _run_ts(rows: list[Any]) -> float | None:
+    """Timestamp of an L2 delta message (its last row's), when the era's rows carry one."""
+    try:
+        text = rows[-1].timestamp
+        return SECOND_EPOCHS[text[:19]] + MILLIS_Z[text[19:]]
+    except (LookupError, TypeError, AttributeError, BadRowError):
+        pass
+    if not rows:
+        return None
+    try:
+        return parse_ts_or_none(rows[-1].timestamp)
+    except BadRowError:
+        return None
 
 
 __all__ = ["BitmexEngine", "EngineStats", "parse_topic", "topic_of"]
