@@ -3,8 +3,9 @@
     depthdesk feed --venue bitmex [--url URL | --testnet] --symbol XBTUSD
         [--topics orderBookL2,trade,...] [--duration S] [--idle-exit S] [--events] [--book-out FILE]
 
-`--events` prints every normalized event as one JSON line on stdout; `--book-out` writes the
-final book state as JSON; `--idle-exit S` ends cleanly after S seconds without a received
+`--events` prints every normalized event as one JSON line on stdout; `--book-out FILE` writes
+the final book state as one JSON object (with several symbols, FILE names `{symbol}` and each
+symbol gets its own file); `--idle-exit S` ends cleanly after S seconds without a received
 message (heartbeat pongs do not count), `--duration S` after S seconds. Exit status 0 on a
 clean end; 1 with one line on stderr for a fatal problem (bad URL, credentials rejected, never
 connected); 2 for bad arguments.
@@ -265,20 +266,37 @@ def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> None:
     tmp.replace(target)
 
 
-def book_out_payload(
-    state: Any, symbols: list[str], counters: FeedCounters
-) -> dict[str, Any] | list[dict[str, Any]]:
-    """The `--book-out` JSON: one object for one symbol, a list for several."""
-    books = [
-        state.book_snapshot_json(
-            symbol,
-            resyncs=counters.resyncs,
-            reconnects=counters.reconnects,
-            dropped_before_partial=counters.dropped_before_partial,
-        )
-        for symbol in symbols
-    ]
-    return books[0] if len(books) == 1 else books
+SYMBOL_FIELD = "{symbol}"
+
+
+def book_out_paths(pattern: str, symbols: list[str]) -> dict[str, Path] | str:
+    """Where `--book-out` writes each symbol's object: FILE itself for one symbol; for several,
+    FILE must contain `{symbol}`, replaced by each symbol. An error text otherwise."""
+    if SYMBOL_FIELD not in pattern:
+        if len(symbols) > 1:
+            return (
+                f"--book-out writes one book per file: with {len(symbols)} symbols, put "
+                f"{SYMBOL_FIELD} in the file name (e.g. book-{SYMBOL_FIELD}.json)"
+            )
+        return {symbol: Path(pattern) for symbol in symbols}
+    return {symbol: Path(pattern.replace(SYMBOL_FIELD, symbol)) for symbol in symbols}
+
+
+def book_out_payload(state: Any, symbol: str, counters: FeedCounters) -> dict[str, Any]:
+    """The `--book-out` JSON object of one symbol."""
+    payload: dict[str, Any] = state.book_snapshot_json(
+        symbol,
+        resyncs=counters.resyncs,
+        reconnects=counters.reconnects,
+        dropped_before_partial=counters.dropped_before_partial,
+    )
+    return payload
+
+
+def write_book_out(paths: dict[str, Path], state: Any, counters: FeedCounters) -> None:
+    """Write each symbol's `--book-out` object to its file."""
+    for symbol, path in paths.items():
+        write_json_atomic(path, book_out_payload(state, symbol, counters))
 
 
 def fail(message: str) -> int:
@@ -480,7 +498,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `depthdesk feed`."""
     add_connection_arguments(parser)
     parser.add_argument("--events", action="store_true", help="print events as JSON lines")
-    parser.add_argument("--book-out", help="write the final book state as JSON to FILE")
+    parser.add_argument(
+        "--book-out",
+        help="write the final book state as JSON to FILE (several symbols: {symbol} in FILE)",
+    )
 
 
 async def run_async(args: argparse.Namespace) -> int:
@@ -490,6 +511,10 @@ async def run_async(args: argparse.Namespace) -> int:
         print(f"depthdesk feed: error: {built}", file=sys.stderr)
         return EXIT_USAGE
     spec, request = built
+    book_paths = book_out_paths(args.book_out, request.symbols) if args.book_out else {}
+    if isinstance(book_paths, str):
+        print(f"depthdesk feed: error: {book_paths}", file=sys.stderr)
+        return EXIT_USAGE
     from app.state.market import MarketState
 
     state = MarketState(spec.name)
@@ -520,8 +545,8 @@ async def run_async(args: argparse.Namespace) -> int:
     outcome = await runner.run()
     if outcome.fatal is not None:
         return fail(outcome.fatal)
-    if args.book_out:
-        write_json_atomic(args.book_out, book_out_payload(state, request.symbols, outcome.counters))
+    if book_paths:
+        write_book_out(book_paths, state, outcome.counters)
         empty = [s for s in request.symbols if not (state.book(s).bids(1) or state.book(s).asks(1))]
         if empty and refusals:
             return fail(f"no book for {','.join(empty)}: {refusals[0]}")
@@ -568,6 +593,7 @@ __all__ = [
     "VenueSpec",
     "add_arguments",
     "add_connection_arguments",
+    "book_out_paths",
     "book_out_payload",
     "build_request",
     "register_venue",
@@ -575,5 +601,6 @@ __all__ = [
     "run_async",
     "run_command",
     "split_list",
+    "write_book_out",
     "write_json_atomic",
 ]

@@ -26,12 +26,12 @@ from app.headless.feed import (
     EventPrinter,
     FeedCounters,
     FrameReplayer,
-    book_out_payload,
+    book_out_paths,
     fail,
     install_signal_handlers,
     run_command,
     split_list,
-    write_json_atomic,
+    write_book_out,
 )
 from app.headless.recording import MARK_RESET, iter_recording, read_header
 
@@ -133,7 +133,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--venue", choices=sorted(VENUES), help="venue (default: from the file)")
     parser.add_argument("--symbol", action="append", help="symbol(s) for --book-out")
     parser.add_argument("--events", action="store_true", help="print events as JSON lines")
-    parser.add_argument("--book-out", help="write the final book state as JSON to FILE")
+    parser.add_argument(
+        "--book-out",
+        help="write the final book state as JSON to FILE (several symbols: {symbol} in FILE)",
+    )
 
 
 async def run_async(args: argparse.Namespace) -> int:
@@ -159,20 +162,32 @@ async def run_async(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc))
     state = MarketState(feed.venue)
+    known = _book_symbols(args, feed)
+    if args.book_out and known:
+        early = book_out_paths(args.book_out, known)
+        if isinstance(early, str):
+            return fail(early)
     install_signal_handlers(feed.stop)
     try:
         await feed.run()
     except (OSError, UnicodeDecodeError) as exc:
         return fail(f"cannot read {args.file}: {exc}")
     if args.book_out:
-        symbols = split_list(args.symbol) or [
-            str(s) for s in feed.header.get("symbols", []) if isinstance(s, str)
-        ]
-        symbols = symbols or [s for s in state.symbols() if state.has_book(s)]
+        symbols = known or [s for s in state.symbols() if state.has_book(s)]
         if not symbols:
             return fail(f"{args.file}: no symbols to write (use --symbol)")
-        write_json_atomic(args.book_out, book_out_payload(state, symbols, feed.counters()))
+        paths = book_out_paths(args.book_out, symbols)
+        if isinstance(paths, str):
+            return fail(paths)
+        write_book_out(paths, state, feed.counters())
     return EXIT_OK
+
+
+def _book_symbols(args: argparse.Namespace, feed: ReplayFeed) -> list[str]:
+    """The symbols `--book-out` writes: `--symbol`, else the recording header's."""
+    return split_list(args.symbol) or [
+        str(s) for s in feed.header.get("symbols", []) if isinstance(s, str)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

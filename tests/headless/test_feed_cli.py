@@ -297,3 +297,36 @@ async def test_refused_book_subscription_is_reported_and_fails(tmp_path: Path, c
     assert "subscribe orderBookL2x:XBTUSD refused: Unknown table: orderBookL2x" in err
     assert "no book for XBTUSD" in err
     assert orjson.loads(out.read_bytes())["bids"] == []
+
+
+@pytest.mark.asyncio
+async def test_feed_book_out_with_several_symbols_writes_one_object_per_symbol(
+    tmp_path: Path,
+) -> None:
+    async with MiniBitmex() as srv:
+        srv.books["XBTUSD"] = book()
+        srv.books["ETHUSD"] = book("ETHUSD")
+        args = parse(
+            "feed", "--url", srv.url, "--symbol", "XBTUSD,ETHUSD", "--topics", "orderBookL2",
+            "--idle-exit", "0.3", "--book-out", str(tmp_path / "book-{symbol}.json"),
+        )  # fmt: skip
+        code = await asyncio.wait_for(feed.run_async(args), 5)
+    assert code == 0
+    for symbol in ("XBTUSD", "ETHUSD"):
+        result = orjson.loads((tmp_path / f"book-{symbol}.json").read_bytes())
+        assert isinstance(result, dict) and result["symbol"] == symbol
+        assert result["bids"] and result["asks"]
+
+
+@pytest.mark.asyncio
+async def test_feed_book_out_with_several_symbols_needs_the_symbol_field(
+    tmp_path: Path, capsys: Any
+) -> None:
+    out = tmp_path / "book.json"
+    args = parse(
+        "feed", "--url", "ws://127.0.0.1:9/", "--symbol", "XBTUSD,ETHUSD",
+        "--book-out", str(out),
+    )  # fmt: skip
+    assert await feed.run_async(args) == feed.EXIT_USAGE
+    assert "{symbol}" in capsys.readouterr().err
+    assert not out.exists()

@@ -205,3 +205,21 @@ async def test_replay_cli_errors(tmp_path: Path, capfd: Any) -> None:
     )
     assert code == 1
     assert "no symbols" in capfd.readouterr().err
+
+
+@pytest.mark.asyncio
+async def test_replay_book_out_of_several_symbols(tmp_path: Path, capfd: Any) -> None:
+    pattern = str(tmp_path / "book-{symbol}.json")
+    args = parse("replay", str(CAPTURE), "--speed", "0", "--book-out", pattern)
+    assert await replay.run_async(args) == 0
+    written = sorted(tmp_path.glob("book-*.json"))
+    assert len(written) == 10  # the capture's ten orderBookL2 symbols
+    for path in written:
+        result = orjson.loads(path.read_bytes())
+        assert path.name == f"book-{result['symbol']}.json"
+        assert result["bids"] and result["asks"]
+    one_file = tmp_path / "all.json"
+    args = parse("replay", str(CAPTURE), "--speed", "0", "--book-out", str(one_file))
+    assert await replay.run_async(args) == 1
+    assert "{symbol}" in capfd.readouterr().err
+    assert not one_file.exists()
