@@ -267,8 +267,8 @@ def liquidation_row(order_id: str, symbol: str, side: str, price: float, leaves:
 # -- private tables ----------------------------------------------------------------------
 
 
-def order_row(o: DemoOrder) -> Row:
-    """Full order row (insert / partial)."""
+def _order_identity(o: DemoOrder) -> Row:
+    """The fields naming an order, shared by order and execution rows."""
     return {
         "orderID": o.order_id,
         "clOrdID": "",
@@ -276,6 +276,12 @@ def order_row(o: DemoOrder) -> Row:
         "account": o.account,
         "symbol": o.symbol,
         "side": o.side,
+    }
+
+
+def _order_terms(o: DemoOrder) -> Row:
+    """An order's terms and state, shared by order and execution rows."""
+    return {
         "simpleOrderQty": None,
         "orderQty": o.order_qty,
         "price": o.price,
@@ -299,6 +305,14 @@ def order_row(o: DemoOrder) -> Row:
         "simpleCumQty": None,
         "cumQty": o.cum_qty,
         "avgPx": o.avg_px,
+    }
+
+
+def order_row(o: DemoOrder) -> Row:
+    """Full order row (insert / partial)."""
+    return {
+        **_order_identity(o),
+        **_order_terms(o),
         "multiLegReportingType": "SingleSecurity",
         "text": o.text,
         "transactTime": iso(o.created),
@@ -339,41 +353,14 @@ def execution_row(spec: InstrumentSpec, e: Execution) -> Row:
     signed = (e.last_qty or 0) * (1 if o.side == "Buy" else -1)
     return {
         "execID": e.exec_id,
-        "orderID": o.order_id,
-        "clOrdID": "",
-        "clOrdLinkID": "",
-        "account": o.account,
-        "symbol": o.symbol,
-        "side": o.side,
+        **_order_identity(o),
         "lastQty": e.last_qty,
         "lastPx": e.last_px,
         "underlyingLastPx": None,
         "lastMkt": "XBME" if trade else "",
         "lastLiquidityInd": e.liquidity,
-        "simpleOrderQty": None,
-        "orderQty": o.order_qty,
-        "price": o.price,
-        "displayQty": None,
-        "stopPx": None,
-        "pegOffsetValue": None,
-        "pegPriceType": "",
-        "currency": o.currency,
-        "settlCurrency": o.settl_currency,
         "execType": e.exec_type,
-        "ordType": o.ord_type,
-        "timeInForce": o.time_in_force,
-        "execInst": "",
-        "contingencyType": "",
-        "exDestination": "XBME",
-        "ordStatus": o.ord_status,
-        "triggered": "",
-        "workingIndicator": o.working,
-        "ordRejReason": "",
-        "simpleLeavesQty": None,
-        "leavesQty": o.leaves_qty,
-        "simpleCumQty": None,
-        "cumQty": o.cum_qty,
-        "avgPx": o.avg_px,
+        **_order_terms(o),
         "commission": e.commission,
         "tradePublishIndicator": "PublishTrade" if trade else "",
         "multiLegReportingType": "SingleSecurity",
