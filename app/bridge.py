@@ -101,6 +101,17 @@ class BookHealth:
         return ""
 
 
+def crossed_banner(symbol: str, bid: str, ask: str) -> str:
+    """Banner text while `symbol`'s book is crossed (best bid >= best ask, so updates were lost).
+
+    No feed resyncs on a crossed book: it stays as received until an update uncrosses it (a
+    snapshot push, a delete of the stale level) or a reconnect voids it. The text says so."""
+    return (
+        f"{symbol} book crossed: bid {bid} \u2265 ask {ask} (updates lost). No automatic"
+        " resync: shown as received until an update or a reconnect uncrosses it."
+    )
+
+
 class Bridge(QObject):
     """Applies events to the state and emits one coalesced `frame` per timer tick when dirty."""
 

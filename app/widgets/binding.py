@@ -28,3 +28,10 @@ def price_step(session: FeedSession, symbol: str) -> float | None:
         step = step_of(symbol)
         return float(step) if step else None
     return session.state.instruments.tick_size(symbol)
+
+
+def lot_step(session: FeedSession, symbol: str) -> float | None:
+    """The size step of `symbol` from its instrument row (BitMEX `lotSize`), None when the venue
+    sends none (BitMart): the ladder then shows the most decimals its sizes had."""
+    lot = session.state.instruments.lot_size(symbol)
+    return lot if lot is not None and lot > 0 else None

@@ -1,8 +1,11 @@
-"""Number formatting shared by the widgets (prices by tick, compact sizes, money)."""
+"""Number formatting shared by the widgets (prices by tick, sizes by lot step, money)."""
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal, InvalidOperation
+
+MAX_SIZE_DECIMALS = 8
 
 
 def decimals_for_step(step: float) -> int:
@@ -20,10 +23,19 @@ def fmt_price(price: float | None, decimals: int) -> str:
     return f"{price:,.{decimals}f}"
 
 
-def fmt_size(size: float | None, blank_zero: bool = True) -> str:
-    """A compact size: 1,234 · 0.25 · 12.35M · 1.20B."""
+def fmt_size(size: float | None, decimals: int | None = None, blank_zero: bool = True) -> str:
+    """A size with thousands separators; millions and billions compact (12.35M, 1.20B).
+
+    With `decimals` (a market's lot step, see `SizeDecimals`) every size below a million has
+    exactly that many decimals, so a column of sizes lines up: 0.500 · 12.000 · 1,234.125.
+    Without it the size is as short as possible: 1,234 · 0.25.
+    """
     if size is None or not math.isfinite(size):
         return ""
+    if decimals is not None:
+        decimals = max(0, min(MAX_SIZE_DECIMALS, decimals))
+        if round(size, decimals) == 0:
+            size = 0.0  # float noise of a sum never prints as -0.000
     if size == 0 and blank_zero:
         return ""
     mag = abs(size)
@@ -31,9 +43,77 @@ def fmt_size(size: float | None, blank_zero: bool = True) -> str:
         return f"{size / 1e9:.2f}B"
     if mag >= 1e6:
         return f"{size / 1e6:.2f}M"
+    if decimals is not None:
+        return f"{size:,.{decimals}f}"
     if mag >= 100 or size == int(size):
         return f"{size:,.0f}"
     return f"{size:,.4f}".rstrip("0").rstrip(".")
+
+
+def size_decimals(size: float, cap: int = MAX_SIZE_DECIMALS) -> int:
+    """Decimals a size is written with (0.5 → 1, 0.123 → 3, 100 → 0), at most `cap`."""
+    if not math.isfinite(size):
+        return 0
+    if size == int(size):
+        return 0
+    try:
+        exponent = Decimal(repr(size)).normalize().as_tuple().exponent
+    except InvalidOperation:
+        return cap
+    return min(cap, max(0, -exponent)) if isinstance(exponent, int) else cap
+
+
+def decimals_to_show(size: float, decimals: int) -> int:
+    """The fewest decimals (at most `decimals`) that show a non-zero size as non-zero."""
+    if size <= 0 or not math.isfinite(size):
+        return 0
+    return min(decimals, max(0, -math.floor(math.log10(size))))
+
+
+def fit_size_decimals(largest: float, smallest: float, decimals: int, width: int) -> int:
+    """Decimals (at most `decimals`) for a column of sizes `width` characters wide: as many as
+    let the largest size fit, never so few that the smallest non-zero size would show as 0."""
+    keep = decimals_to_show(smallest, decimals)
+    while decimals > keep and len(fmt_size(largest, decimals)) > width:
+        decimals -= 1
+    return decimals
+
+
+class SizeDecimals:
+    """How many decimals a market's sizes are shown with.
+
+    The lot step (size increment) decides when the venue tells it (BitMEX `lotSize`: 1 or 100
+    → 0, a 0.001 lot → 3). Sizes seen so far count too, so a venue that never sends its lot
+    step (BitMart) gets the most decimals any of its sizes had: stable, never shrinking, at
+    most `MAX_SIZE_DECIMALS`. Observe raw venue sizes only, never sums (float noise).
+    """
+
+    __slots__ = ("_seen", "_step")
+
+    def __init__(self) -> None:
+        self._seen = 0
+        self._step = 0
+
+    @property
+    def decimals(self) -> int:
+        """Decimals to show every size of the market with."""
+        return max(self._seen, self._step)
+
+    def set_step(self, step: float | None) -> None:
+        """The lot step, when known (None or a non-positive step is ignored)."""
+        if step is not None and math.isfinite(step) and step > 0:
+            self._step = size_decimals(step)
+
+    def observe(self, size: float) -> None:
+        """Learn from one size the venue sent."""
+        seen = self._seen
+        if seen < MAX_SIZE_DECIMALS and math.isfinite(size) and round(size, seen) != size:
+            self._seen = max(seen, size_decimals(size))
+
+    def reset(self) -> None:
+        """Forget everything (another market)."""
+        self._seen = 0
+        self._step = 0
 
 
 def fmt_money(value: float | None, decimals: int = 2) -> str:

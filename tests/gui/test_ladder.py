@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.feeds.bitmart.parse_v3 import V3Parser
+from app.feeds.events import BookLevels, Trade, Trades
 from app.state.market import MarketState
 from app.widgets.ladder.model import (
     BAR_ROLE,
@@ -23,7 +26,9 @@ from app.widgets.ladder.model import (
     MODE_EDGE,
     MODE_FIXED,
     OWN_ROLE,
+    SIZE_COLUMNS,
     LadderModel,
+    edge_margin,
     infer_tick,
 )
 from tests.gui.conftest import book, instrument, trades
@@ -290,3 +295,194 @@ def test_inferred_tick_gives_way_to_the_instrument_tick(themes) -> None:
     prices = [r.price for r in model.rows()]
     assert prices[0] - prices[1] == pytest.approx(0.05)
     assert {r.price: r.bid for r in model.rows()}.get(2999.9) == 2.0
+
+
+def _v3_depth(kind: str, version: int, bids: list[list[str]], asks: list[list[str]]) -> str:
+    """A BitMart v3 `spot/depth/increase100` frame as the venue sends it."""
+    row = {"asks": asks, "bids": bids, "ms_t": 1, "symbol": "BTC_USDT", "type": kind}
+    return json.dumps({"data": [{**row, "version": version}], "table": "spot/depth/increase100"})
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def test_bitmart_sizes_line_up_at_the_most_decimals_seen(themes) -> None:
+    parser = V3Parser()
+    state = MarketState("bitmart-v3")
+    sym = "BTC_USDT"
+
+    def feed(frame: str) -> None:
+        for ev in parser.parse(frame, 0.0).events:
+            state.apply(ev)
+
+    feed(
+        _v3_depth(
+            "snapshot",
+            10,
+            bids=[["100.0", "0.5"], ["99.9", "0.123"], ["99.8", "1.2"]],
+            asks=[["100.1", "2"], ["100.2", "0.75"]],
+        )
+    )
+    state.apply(
+        Trades("bitmart-v3", sym, [Trade("bitmart-v3", sym, "Buy", 100.1, 0.3, 1.0)], False)
+    )
+    model = LadderModel(rows=12, clock=Clock())
+    model.set_source(
+        state.book(sym),
+        sym,
+        state.volume(sym),
+        state.tape(sym),
+        lambda: None,
+        lambda: state.instruments.lot_size(sym),  # BitMart sends no lot step
+    )
+    assert model.size_decimals == 3
+    texts = _by_price(model)
+    assert texts[100.0][COL_BID] == "0.500" and texts[99.9][COL_BID] == "0.123"
+    assert texts[99.8][COL_BID] == "1.200" and texts[99.8][COL_BID_CUM] == "1.823"
+    assert texts[100.1][COL_ASK] == "2.000" and texts[100.2][COL_ASK_CUM] == "2.750"
+    assert texts[100.1][COL_BOUGHT] == "0.300" and texts[100.1][COL_TRADE] == "0.300"
+    size_columns = (COL_SOLD, COL_BID_CUM, COL_BID, COL_TRADE, COL_ASK, COL_ASK_CUM, COL_BOUGHT)
+    shown = [row.texts[c] for row in model.rows() for c in size_columns if row.texts[c]]
+    assert len(shown) >= 10 and {_decimals(t) for t in shown} == {3}
+    # whole sizes later on do not shrink the column; a finer size widens it for good
+    feed(_v3_depth("update", 11, bids=[["100.0", "3"], ["99.9", "0"]], asks=[]))
+    model.refresh()
+    assert _by_price(model)[100.0][COL_BID] == "3.000"
+    feed(_v3_depth("update", 12, bids=[["99.7", "0.00005"]], asks=[]))
+    model.refresh()
+    assert model.size_decimals == 5 and _by_price(model)[99.7][COL_BID] == "0.00005"
+    assert _by_price(model)[100.0][COL_BID] == "3.00000"
+
+
+def test_lot_step_sets_size_decimals_and_contracts_stay_integers(themes) -> None:
+    state = MarketState("bitmex")
+    state.apply(instrument(SYM, 0.5))  # lotSize 100
+    state.apply(book(SYM, [(100.0, 1200.0), (99.5, 35000.0)], [(100.5, 100.0)], snapshot=True))
+    model = _model(state)
+    texts = _by_price(model)
+    assert model.size_decimals == 0
+    assert texts[100.0][COL_BID] == "1,200" and texts[99.5][COL_BID_CUM] == "36,200"
+    # a lot step of 0.001 shows three decimals before any size needs them
+    state.apply(instrument("ETH_USDT", 0.01, lotSize=0.001))
+    state.apply(book("ETH_USDT", [(3000.0, 0.5)], [(3000.01, 2.0)], snapshot=True))
+    eth = LadderModel(rows=10)
+    eth.set_source(
+        state.book("ETH_USDT"),
+        "ETH_USDT",
+        state.volume("ETH_USDT"),
+        state.tape("ETH_USDT"),
+        lambda: state.instruments.tick_size("ETH_USDT"),
+        lambda: state.instruments.lot_size("ETH_USDT"),
+    )
+    assert _by_price(eth)[3000.0][COL_BID] == "0.500"
+    assert _by_price(eth)[3000.01][COL_ASK] == "2.000"
+
+
+def _row_of_best(model: LadderModel, side: str) -> int:
+    flag = "best_bid" if side == "Buy" else "best_ask"
+    return next(i for i, r in enumerate(model.rows()) if getattr(r, flag))
+
+
+def test_edge_mode_recentres_when_the_best_price_reaches_the_edge_rows(themes) -> None:
+    state = _state()
+    model = _model(state, rows=20)
+    model.set_mode(MODE_EDGE)
+    assert _row_of_best(model, "Buy") == 10 and _row_of_best(model, "Sell") == 9
+    margin = edge_margin(20)
+    assert margin == 2
+
+    def move(ticks: int) -> None:
+        bid = 100.0 + 0.5 * ticks
+        state.apply(book(SYM, [(bid, 1.0)], [(bid + 0.5, 1.0)], snapshot=True))
+        model.refresh()
+
+    move(-(20 - margin - 1 - 10))  # best bid on the last row before the margin: no move
+    assert _row_of_best(model, "Buy") == 20 - margin - 1
+    move(-(20 - margin - 10))  # one more tick: the best bid enters the bottom margin
+    assert _row_of_best(model, "Buy") == 10
+    up = 9 - margin  # the best ask on the first row below the top margin: no move
+    move(-(20 - margin - 10) + up)
+    assert _row_of_best(model, "Sell") == margin
+    move(-(20 - margin - 10) + up + 1)  # the best ask enters the top margin: re-centred
+    assert _row_of_best(model, "Sell") == 9
+    # never on the first or last row, whatever the jump
+    for ticks in (-30, 12, 19, -9, 40):
+        move(ticks)
+        for side in ("Buy", "Sell"):
+            assert margin <= _row_of_best(model, side) < 20 - margin
+
+
+def test_edge_margin_leaves_a_usable_middle_on_short_ladders() -> None:
+    assert [edge_margin(n) for n in (1, 2, 3, 5, 8, 9, 20, 60)] == [0, 0, 1, 1, 1, 2, 2, 2]
+
+
+def test_ladder_bound_after_prints_marks_the_last_one_without_highlight(themes) -> None:
+    state = _state()
+    state.apply(trades(SYM, ("Sell", 100.0, 300.0, 1.0)))
+    model = _model(state)  # the tape already has a print when the ladder is bound
+    row = _by_price(model)[100.0]
+    assert row[COL_TRADE] == "300"
+    assert {r.price: r for r in model.rows()}[100.0].last_level == 0
+
+
+def _wide_bitmart_state(sym: str) -> MarketState:
+    """A BitMart-like book: five-decimal sizes that add up to thousands."""
+    state = MarketState("bitmart-v3")
+    bids = [(round(60000 - 0.1 * i, 1), 100.0 + i + 0.12345) for i in range(30)]
+    asks = [(round(60000.1 + 0.1 * i, 1), 0.00012 if i == 3 else 2000.5 + i) for i in range(30)]
+    state.apply(BookLevels("bitmart-v3", sym, bids, asks, True))
+    return state
+
+
+def test_narrow_size_columns_show_fewer_decimals_and_stay_that_way(themes) -> None:
+    sym = "BTC_USDT"
+    state = _wide_bitmart_state(sym)
+    model = LadderModel(rows=20)
+    model.set_source(state.book(sym), sym, state.volume(sym), state.tape(sym), lambda: 0.1)
+    assert model.size_decimals == 5
+    bottom = model.rows()[-1]
+    assert bottom.bid_cum > 1000 and len(bottom.texts[COL_BID_CUM]) > 9
+    model.set_size_width(9)
+    cums = [r.texts[COL_BID_CUM] for r in model.rows() if r.texts[COL_BID_CUM]]
+    assert max(len(t) for t in cums) <= 9 and {_decimals(t) for t in cums} == {3}
+    # the ask column holds 0.00012 beside 2,000.5: it keeps four decimals rather than show
+    # 0.000 (the widest texts are then elided by the delegate, never clipped on the left)
+    asks = [r.texts[COL_ASK] for r in model.rows() if r.texts[COL_ASK]]
+    assert "0.0001" in asks and {_decimals(t) for t in asks} == {4}
+    # the large sums leave the view: the column keeps its decimals (no flicker)
+    model.set_mode(MODE_FIXED)
+    model.scroll_rows(8)  # two bid rows left in view, their sums fit at five decimals
+    model.refresh()
+    cums = [r.texts[COL_BID_CUM] for r in model.rows() if r.texts[COL_BID_CUM]]
+    assert cums and {_decimals(t) for t in cums} == {3}
+    model.set_size_width(None)
+    cums = [r.texts[COL_BID_CUM] for r in model.rows() if r.texts[COL_BID_CUM]]
+    assert {_decimals(t) for t in cums} == {5}
+
+
+def test_ladder_widget_fits_size_columns_to_its_width(qtbot: QtBot, themes) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    from app.widgets.ladder.delegate import PAD
+    from app.widgets.ladder.widget import LadderWidget
+
+    sym = "BTC_USDT"
+    state = _wide_bitmart_state(sym)
+    widget = LadderWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.model.set_source(state.book(sym), sym, state.volume(sym), state.tape(sym), lambda: 0.1)
+    digit = QFontMetrics(widget.view.font()).horizontalAdvance("0")
+    header = widget.view.horizontalHeader()
+
+    def fits() -> int:
+        return (min(header.sectionSize(c) for c in SIZE_COLUMNS) - 2 * PAD) // digit
+
+    for width in (460, 900):
+        widget.resize(width, 420)
+
+        qtbot.waitUntil(lambda: widget.model.size_width == fits())
+        cums = [r.texts[COL_BID_CUM] for r in widget.model.rows() if r.texts[COL_BID_CUM]]
+        assert cums and max(len(t) for t in cums) <= fits()
+    assert _decimals(widget.model.rows()[-1].texts[COL_BID_CUM]) == 5  # wide again: all five

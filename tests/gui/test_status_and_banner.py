@@ -1,15 +1,20 @@
-"""Status bar per-feed summary and the ladder's stale/resync banner."""
+"""Status bar per-feed summary and the ladder's banner (stale, resyncing, crossed book)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
 from app.bridge import Bridge
+from app.feeds.bitmart.parse_v3 import V3Parser
+from app.feeds.bitmex.engine import BitmexEngine
 from app.feeds.events import FeedStatus, Latency, Reset, Resync
 from app.gui.status_bar import StatusBar
 from app.state.market import MarketState
 from app.widgets.ladder.widget import LadderWidget
-from tests.gui.conftest import book, instrument
+from tests.gui.conftest import book, instrument, keep_artifact
 
 SYM = "XBTUSD"
 
@@ -94,3 +99,96 @@ def test_ladder_banner_on_resync_and_reconnect(qtbot: QtBot, themes) -> None:
     session.bridge.on_event(FeedStatus("bitmex", "reconnecting"))
     session.bridge.flush()
     assert not widget.banner.isHidden() and "not live" in widget.banner.text()
+
+
+def _l2(action: str, rows: list[dict[str, object]]) -> str:
+    """A BitMEX orderBookL2 frame as the venue sends it."""
+    msg: dict[str, object] = {"table": "orderBookL2", "action": action, "data": rows}
+    if action == "partial":
+        msg.update(keys=["symbol", "id", "side"], types={}, filter={"symbol": SYM})
+    return json.dumps(msg)
+
+
+def _level(level_id: int, side: str, price: float, size: int | None = None) -> dict[str, object]:
+    row: dict[str, object] = {"symbol": SYM, "id": level_id, "side": side, "price": price}
+    if size is not None:
+        row["size"] = size
+    return row
+
+
+def test_ladder_banner_while_the_book_is_crossed(qtbot: QtBot, themes, artifacts: Path) -> None:
+    session = _Session()
+    engine = BitmexEngine()
+
+    def receive(frame: str) -> None:  # what the BitMEX client does with every frame
+        for ev in engine.apply(frame):
+            session.bridge.on_event(ev)
+        session.bridge.flush()
+
+    session.state.apply(instrument(SYM, 0.5))
+    widget = LadderWidget()
+    qtbot.addWidget(widget)
+    widget.resize(520, 360)
+    widget.bind_session(session)  # type: ignore[arg-type]
+    widget.show()
+    receive(
+        _l2(
+            "partial",
+            [
+                _level(1, "Sell", 60001.0, 2000),
+                _level(2, "Sell", 60000.5, 300),
+                _level(3, "Buy", 60000.0, 400),
+                _level(4, "Buy", 59999.5, 1500),
+            ],
+        )
+    )
+    assert widget.banner.isHidden() and widget.banner_level == ""
+    # a bid above the best ask arrives and nothing removes the ask: updates were lost
+    receive(_l2("insert", [_level(5, "Buy", 60001.0, 700)]))
+    assert not widget.banner.isHidden() and widget.banner_level == "alert"
+    text = widget.banner.text()
+    assert "XBTUSD book crossed: bid 60,001.0 \u2265 ask 60,000.5" in text
+    assert "No automatic resync" in text  # no feed resyncs on a crossed book
+    assert themes.theme.alert in widget.banner.styleSheet()
+    assert any("crossed" in e for e in session.state.errors)
+    assert any(r.best_bid for r in widget.model.rows())  # the book is shown as received
+    picture = artifacts / "ladder_crossed.png"
+    assert widget.grab().save(str(picture), "PNG")
+    keep_artifact(picture)
+    # the venue deletes the stale ask: the book uncrosses and the banner goes
+    receive(_l2("delete", [_level(2, "Sell", 60000.5), _level(1, "Sell", 60001.0)]))
+    assert not session.state.book(SYM).is_crossed()
+    assert widget.banner.isHidden() and widget.banner_level == ""
+    assert widget.banner.styleSheet() == ""
+    # crossed again, then a reconnect: the feed banner (orange) replaces the crossed one
+    receive(_l2("insert", [_level(6, "Sell", 59999.5, 100)]))
+    assert widget.banner_level == "alert" and "ask 59,999.5" in widget.banner.text()
+    session.bridge.on_event(Reset("bitmex", "reconnecting"))
+    session.bridge.on_event(FeedStatus("bitmex", "reconnecting"))
+    session.bridge.flush()
+    assert widget.banner_level == "warn" and "not live" in widget.banner.text()
+    assert widget.banner.styleSheet() == ""
+
+
+def test_crossed_bitmart_snapshot_clears_with_the_next_snapshot(qtbot: QtBot, themes) -> None:
+    session = _Session()
+    session.state = MarketState("bitmart-v3")
+    session.bridge = Bridge(session.state)
+    session.symbol = "BTC_USDT"
+    parser = V3Parser()
+
+    def receive(bids: list[list[str]], asks: list[list[str]]) -> None:
+        row = {"symbol": "BTC_USDT", "bids": bids, "asks": asks, "ms_t": 1}
+        frame = json.dumps({"table": "spot/depth5", "data": [row]})
+        for ev in parser.parse(frame, 0.0).events:
+            session.bridge.on_event(ev)
+        session.bridge.flush()
+
+    widget = LadderWidget()
+    qtbot.addWidget(widget)
+    widget.bind_session(session)  # type: ignore[arg-type]
+    receive([["100.2", "1"]], [["100.1", "2"]])
+    assert widget.banner_level == "alert"
+    assert "bid 100.2 \u2265 ask 100.1" in widget.banner.text()
+    receive([["100.0", "1"]], [["100.1", "2"]])
+    assert widget.banner.isHidden() and widget.banner_level == ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -53,7 +53,13 @@ class LadderDelegate(QStyledItemDelegate):
         if cell.text:
             painter.setFont(cell.font)
             painter.setPen(cell.fg)
-            painter.drawText(rect.adjusted(PAD, 0, -PAD, 0), cell.align, cell.text)
+            area = rect.adjusted(PAD, 0, -PAD, 0)
+            text = cell.text
+            metrics = painter.fontMetrics()
+            if metrics.horizontalAdvance(text) > area.width():
+                # never clip the leading digits: 1,059.7… keeps the magnitude, 059.73 would lie
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width())
+            painter.drawText(area, cell.align, text)
         if option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(self._grid)
             painter.drawRect(rect.adjusted(0, 0, -1, -1))

@@ -19,7 +19,14 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.feeds.events import Side
 from app.gui.theme import Theme, current_theme, monospace_font
-from app.widgets.format import decimals_for_step, fmt_price, fmt_size
+from app.widgets.format import (
+    SizeDecimals,
+    decimals_for_step,
+    decimals_to_show,
+    fit_size_decimals,
+    fmt_price,
+    fmt_size,
+)
 from app.widgets.glyphs import SIGMA
 from app.widgets.table import FixedColumnsModel, Index
 
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
     from app.state.volume import VolumeAtPrice
 
 COL_SOLD, COL_BID_CUM, COL_BID, COL_PRICE, COL_TRADE, COL_ASK, COL_ASK_CUM, COL_BOUGHT = range(8)
+SIZE_COLUMNS = (COL_SOLD, COL_BID_CUM, COL_BID, COL_TRADE, COL_ASK, COL_ASK_CUM, COL_BOUGHT)
 HEADERS = ("Sold", SIGMA + " Bid", "Bid", "Price", "Last", "Ask", SIGMA + " Ask", "Bought")
 BAR_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # float 0..1: size bar length
 SIDE_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # "Buy" / "Sell" / None: bar colour
@@ -36,7 +44,7 @@ PRICE_ROLE = int(Qt.ItemDataRole.UserRole) + 3  # float: the row's price
 OWN_ROLE = int(Qt.ItemDataRole.UserRole) + 4  # (buy qty, sell qty) of own working orders
 
 MODE_FIXED = "fixed"
-MODE_EDGE = "edge"  # re-centre when the best price leaves the view
+MODE_EDGE = "edge"  # re-centre when the best price reaches the edge rows
 MODE_CENTRE = "centre"  # always centred
 MODES = (MODE_FIXED, MODE_EDGE, MODE_CENTRE)
 GROUPINGS = (1, 2, 5, 10, 20, 50, 100, 250, 500, 1000)
@@ -45,6 +53,7 @@ FLASH_S = 0.45
 LAST_FADE_S = 2.0
 FADE_STEPS = 12
 DEFAULT_ROWS = 40
+EDGE_MARGIN_ROWS = 2  # edge mode re-centres once the best price is this close to an edge
 
 # (side, price, remaining quantity) of the user's working orders for one symbol.
 OrdersSource = Callable[[str], Iterable[tuple[Side, float, float]]]
@@ -64,6 +73,14 @@ def infer_tick(prices: Iterable[float]) -> float | None:
         if step >= gap * 0.999:
             return round(step, 12) if exponent < 0 else step
     return gap
+
+
+def edge_margin(rows: int) -> int:
+    """Rows at each edge of a `rows`-row ladder where the best price triggers edge-mode
+    re-centring: `EDGE_MARGIN_ROWS`, fewer on short ladders so the middle stays usable."""
+    if rows < 3:
+        return 0
+    return min(EDGE_MARGIN_ROWS, max(1, (rows - 1) // 4))
 
 
 @dataclass(slots=True, frozen=True)
@@ -111,6 +128,7 @@ class LadderRow:
     best_ask: bool = False
     own_buy: float = 0.0
     own_sell: float = 0.0
+    size_decimals: int = 0
     texts: list[str] = field(default_factory=list)
 
     def key(self) -> tuple[Any, ...]:
@@ -118,7 +136,7 @@ class LadderRow:
         return (
             self.bucket, self.bid, self.ask, self.bid_cum, self.ask_cum, self.bought, self.sold,
             self.last_size, self.last_side, self.last_level, self.flash_bid, self.flash_ask,
-            self.best_bid, self.best_ask, self.own_buy, self.own_sell,
+            self.best_bid, self.best_ask, self.own_buy, self.own_sell, tuple(self.texts),
         )  # fmt: skip
 
 
@@ -188,6 +206,11 @@ class LadderModel(FixedColumnsModel):
         self._tick: float | None = None
         self._tick_inferred = False
         self._tick_hint: Callable[[], float | None] | None = None
+        self._lot_hint: Callable[[], float | None] | None = None
+        self._sizes = SizeDecimals()
+        self._size_width: int | None = None  # characters a size cell shows (None: unknown)
+        # size column -> (market decimals, decimals shown) once lowered to fit its width
+        self._fitted: dict[int, tuple[int, int]] = {}
         self.grouping = 1
         self.mode = MODE_EDGE
         self._top: int | None = None  # bucket index of row 0
@@ -207,9 +230,11 @@ class LadderModel(FixedColumnsModel):
         volume: VolumeAtPrice | None = None,
         tape: TradeTape | None = None,
         tick_hint: Callable[[], float | None] | None = None,
+        lot_hint: Callable[[], float | None] | None = None,
     ) -> None:
         """Show `book` (None: empty) with the symbol's traded volume and tape (last print);
-        `tick_hint` supplies the instrument's tick size."""
+        `tick_hint` supplies the instrument's tick size, `lot_hint` its lot step (sizes are
+        shown with the lot step's decimals, or the most decimals seen without one)."""
         self._book = book
         self._symbol = symbol
         self._volume = volume
@@ -220,6 +245,9 @@ class LadderModel(FixedColumnsModel):
             t = tape.last_trade
             self._last = LastPrint(t.price, t.size, t.side, -math.inf)
         self._tick_hint = tick_hint
+        self._lot_hint = lot_hint
+        self._sizes.reset()
+        self._fitted.clear()
         self._tick = None
         self._tick_inferred = False
         self._top = None
@@ -237,6 +265,22 @@ class LadderModel(FixedColumnsModel):
         self._orders = source
         self.refresh()
 
+    @property
+    def size_width(self) -> int | None:
+        """Characters a size cell shows (None: no limit known)."""
+        return self._size_width
+
+    def set_size_width(self, chars: int | None) -> None:
+        """How many characters a size cell shows (the view's column width; None: no limit).
+        A size column too narrow for its largest size shows fewer decimals."""
+        if chars is not None:
+            chars = max(1, chars)
+        if chars == self._size_width:
+            return
+        self._size_width = chars
+        self._fitted.clear()
+        self.refresh()
+
     def set_grouping(self, k: int) -> None:
         """Rows of k ticks; keeps the same price in the middle."""
         k = max(1, int(k))
@@ -245,6 +289,7 @@ class LadderModel(FixedColumnsModel):
         mid_price = self._centre_price()
         self.grouping = k
         self._flash.clear()
+        self._fitted.clear()
         self._top = None if mid_price is None else self._bucket_round(mid_price) + self._n // 2
         self.refresh()
 
@@ -264,6 +309,7 @@ class LadderModel(FixedColumnsModel):
         self.beginResetModel()
         self._n = rows
         self._rows = []
+        self._fitted.clear()
         if centre is not None:
             self._top = centre + rows // 2
         self.endResetModel()
@@ -297,6 +343,17 @@ class LadderModel(FixedColumnsModel):
     def tick(self) -> float | None:
         """The tick size in use (instrument's, or inferred from the book)."""
         return self._tick
+
+    @property
+    def price_decimals(self) -> int:
+        """Decimals the price column is shown with (those of the row step)."""
+        step = self.step
+        return decimals_for_step(step) if step else self._decimals
+
+    @property
+    def size_decimals(self) -> int:
+        """Decimals every size column is shown with (lot step, else the most seen)."""
+        return self._sizes.decimals
 
     @property
     def step(self) -> float | None:
@@ -422,6 +479,9 @@ class LadderModel(FixedColumnsModel):
         low_price = self._bucket_price(bottom) - (self.step or 0.0)
         high_price = self._bucket_price(top) + (self.step or 0.0)
 
+        sizes = self._sizes
+        sizes.set_step(self._lot_hint() if self._lot_hint is not None else None)
+        observe = sizes.observe
         for price in book.take_changed_prices():
             self._flash[self._bucket_round(price)] = now
         if len(self._flash) > 4 * n:
@@ -431,6 +491,7 @@ class LadderModel(FixedColumnsModel):
         bid_above = 0.0  # bid size in buckets above the view
         if best_bid is not None and best_bid[0] >= low_price:
             for price, size in book.levels_between("Buy", low_price, best_bid[0]):
+                observe(size)
                 b = self._bucket_floor(price)
                 if b > top:
                     bid_above += size
@@ -440,6 +501,7 @@ class LadderModel(FixedColumnsModel):
         ask_below = 0.0
         if best_ask is not None and best_ask[0] <= high_price:
             for price, size in book.levels_between("Sell", best_ask[0], high_price):
+                observe(size)
                 b = self._bucket_ceil(price)
                 if b < bottom:
                     ask_below += size
@@ -457,6 +519,8 @@ class LadderModel(FixedColumnsModel):
                     b = self._bucket_floor(price)
                     sells[b] = sells.get(b, 0.0) + sold
         last = self._take_last(now)
+        if last is not None:
+            observe(last.size)
         own_buy: dict[int, float] = {}
         own_sell: dict[int, float] = {}
         if self._orders is not None:
@@ -476,8 +540,9 @@ class LadderModel(FixedColumnsModel):
                 if last.side == "Buy"
                 else self._bucket_floor(last.price)
             )
-            age = now - last.seen_at
-            last_level = max(0, math.ceil(FADE_STEPS * (1.0 - age / LAST_FADE_S)))
+            age = now - last.seen_at  # inf for a print seen before the ladder was bound
+            if age < LAST_FADE_S:
+                last_level = max(0, math.ceil(FADE_STEPS * (1.0 - age / LAST_FADE_S)))
 
         rows: list[LadderRow] = []
         # cumulative: bids accumulate downward from the best bid, asks upward from the best ask
@@ -494,7 +559,7 @@ class LadderModel(FixedColumnsModel):
         max_size = max([*bids.values(), *asks.values(), 0.0])
         max_vol = max([*buys.values(), *sells.values(), 0.0])
         self._max_size, self._max_vol = max_size, max_vol
-        dec = self._decimals
+        size_dec = sizes.decimals
         for b in range(top, bottom - 1, -1):
             row = LadderRow(bucket=b, price=self._bucket_price(b))
             row.bid = bids.get(b, 0.0)
@@ -507,6 +572,7 @@ class LadderModel(FixedColumnsModel):
             row.best_ask = b == ba
             row.own_buy = own_buy.get(b, 0.0)
             row.own_sell = own_sell.get(b, 0.0)
+            row.size_decimals = size_dec
             if b == last_bucket and last is not None:
                 row.last_size = last.size
                 row.last_side = last.side
@@ -519,18 +585,44 @@ class LadderModel(FixedColumnsModel):
                     row.flash_bid = level
                 if row.ask or (ba is not None and b >= ba):
                     row.flash_ask = level
-            row.texts = [
-                fmt_size(row.sold),
-                fmt_size(row.bid_cum),
-                fmt_size(row.bid),
-                fmt_price(row.price, dec),
-                fmt_size(row.last_size),
-                fmt_size(row.ask),
-                fmt_size(row.ask_cum),
-                fmt_size(row.bought),
-            ]
             rows.append(row)
+        self._format_texts(rows, size_dec)
         return rows
+
+    def _format_texts(self, rows: list[LadderRow], size_dec: int) -> None:
+        """Cell texts: prices by the row step; each size column with one number of decimals
+        (the market's, fewer where the column is too narrow for its largest size)."""
+        fields = ("sold", "bid_cum", "bid", "last_size", "ask", "ask_cum", "bought")
+        columns = {
+            c: [getattr(r, name) for r in rows]
+            for c, name in zip(SIZE_COLUMNS, fields, strict=True)
+        }
+        texts: dict[int, list[str]] = {}
+        for c, values in columns.items():
+            d = self._column_decimals(c, values, size_dec)
+            texts[c] = [fmt_size(v, d) for v in values]
+        texts[COL_PRICE] = [fmt_price(r.price, self._decimals) for r in rows]
+        for i, row in enumerate(rows):
+            row.texts = [texts[c][i] for c in range(len(HEADERS))]
+
+    def _column_decimals(self, column: int, values: list[float], size_dec: int) -> int:
+        """The market's size decimals, or fewer when the column is narrower than its largest
+        size; once lowered it stays lowered (no flicker) until the width or the market changes."""
+        width = self._size_width
+        if width is None:
+            return size_dec
+        shown = [v for v in values if v > 0]
+        before = self._fitted.get(column)
+        if before is not None and before[0] != size_dec:
+            before = None  # the market's decimals changed: fit again
+        if not shown:
+            return size_dec if before is None else before[1]
+        smallest = min(shown)
+        d = fit_size_decimals(max(shown), smallest, size_dec, width)
+        if before is not None:
+            d = min(d, max(before[1], decimals_to_show(smallest, size_dec)))
+        self._fitted[column] = (size_dec, d)
+        return d
 
     def _take_last(self, now: float) -> LastPrint | None:
         tape = self._tape
@@ -555,9 +647,9 @@ class LadderModel(FixedColumnsModel):
             self._top = anchor + n // 2
             return
         if self.mode == MODE_EDGE:
-            bottom = self._top - n + 1
-            outside = [b for b in (bb, ba) if b is not None and not (bottom <= b <= self._top)]
-            if outside:
+            margin = edge_margin(n)
+            low, high = self._top - n + 1 + margin, self._top - margin
+            if any(b is not None and not low <= b <= high for b in (bb, ba)):
                 self._top = anchor + n // 2
 
     # ---- Qt model interface ----------------------------------------------------------
@@ -601,7 +693,9 @@ class LadderModel(FixedColumnsModel):
         if role == OWN_ROLE:
             return (row.own_buy, row.own_sell)
         if role == Qt.ItemDataRole.ToolTipRole and c == COL_PRICE and (row.own_buy or row.own_sell):
-            return f"own working orders: buy {row.own_buy:g} / sell {row.own_sell:g}"
+            buy = fmt_size(row.own_buy, row.size_decimals, blank_zero=False)
+            sell = fmt_size(row.own_sell, row.size_decimals, blank_zero=False)
+            return f"own working orders: buy {buy} / sell {sell}"
         if role == Qt.ItemDataRole.ToolTipRole and c == COL_TRADE and row.last_side:
             return f"last print: {row.last_side} {row.texts[COL_TRADE]} @ {row.texts[COL_PRICE]}"
         return None

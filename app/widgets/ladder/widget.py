@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QResizeEvent, QWheelEvent
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QMouseEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -18,14 +18,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bridge import HEALTH_ASPECT
+from app.bridge import HEALTH_ASPECT, crossed_banner
 from app.feeds.events import Side
 from app.gui import settings as cfg
-from app.gui.theme import Theme, monospace_font
-from app.widgets.binding import follow_frames, price_step
+from app.gui.theme import Theme, current_theme, monospace_font
+from app.widgets.binding import follow_frames, lot_step, price_step
+from app.widgets.format import fmt_price
 from app.widgets.glyphs import TIMES
-from app.widgets.ladder.delegate import LadderDelegate
-from app.widgets.ladder.model import GROUPINGS, MODE_CENTRE, MODE_EDGE, MODE_FIXED, LadderModel
+from app.widgets.ladder.delegate import PAD, LadderDelegate
+from app.widgets.ladder.model import (
+    GROUPINGS,
+    MODE_CENTRE,
+    MODE_EDGE,
+    MODE_FIXED,
+    SIZE_COLUMNS,
+    LadderModel,
+)
 
 if TYPE_CHECKING:
     from app.gui.session import FeedSession
@@ -140,6 +148,8 @@ class LadderWidget(QWidget):
         self.banner.setObjectName("staleBanner")
         self.banner.setWordWrap(True)
         self.banner.hide()
+        self.banner_level = ""  # "", "warn" (stale, resyncing) or "alert" (crossed book)
+        self._theme = current_theme()
 
         controls = QHBoxLayout()
         controls.setContentsMargins(4, 2, 4, 2)
@@ -177,6 +187,12 @@ class LadderWidget(QWidget):
         self.view.recentre_requested.connect(self.recentre)
         self.view.scroll_requested.connect(self.model.scroll_rows)
         self.view.rows_fit.connect(self.model.set_row_count)
+        # the header reports each section before it stores the new sizes: measure afterwards
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_size_columns)
+        self.view.horizontalHeader().sectionResized.connect(lambda *_: self._fit_timer.start())
 
     # ---- feature protocol ------------------------------------------------------------
     def bind_session(self, session: FeedSession | None) -> None:
@@ -196,6 +212,9 @@ class LadderWidget(QWidget):
         def tick_hint() -> float | None:
             return price_step(session, symbol)
 
+        def lot_hint() -> float | None:
+            return lot_step(session, symbol)
+
         def working_orders(sym: str) -> list[tuple[Side, float, float]]:
             out: list[tuple[Side, float, float]] = []
             for price, (buy, sell) in state.account.working_by_price(sym).items():
@@ -206,7 +225,12 @@ class LadderWidget(QWidget):
             return out
 
         self.model.set_source(
-            state.book(symbol), symbol, state.volume(symbol), state.tape(symbol), tick_hint
+            state.book(symbol),
+            symbol,
+            state.volume(symbol),
+            state.tape(symbol),
+            tick_hint,
+            lot_hint,
         )
         self.model.set_orders_source(working_orders)
         self._update_banner()
@@ -214,8 +238,10 @@ class LadderWidget(QWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         """Repaint with the theme's colours."""
+        self._theme = theme
         self.model.apply_theme(theme)
         self.delegate.apply_theme(theme)
+        self._style_banner()
         self.view.viewport().update()
 
     def save_settings(self, settings: QSettings) -> None:
@@ -297,9 +323,9 @@ class LadderWidget(QWidget):
             self._update_banner()
         watched = (f"book:{sym}", f"trades:{sym}", "instruments", "account")
         if any(a in aspects for a in watched):
-            if f"book:{sym}" in aspects:
-                self._update_banner()
             self.model.refresh()
+            if f"book:{sym}" in aspects:
+                self._update_banner()  # after the refresh: a crossed book's prices use its step
             self._update_info()
             if self.model.animating() and not self._anim.isActive():
                 self._anim.start()
@@ -309,15 +335,48 @@ class LadderWidget(QWidget):
         if not self.model.animating():
             self._anim.stop()
 
+    def _fit_size_columns(self) -> None:
+        """Tell the model how many characters its narrowest size column shows."""
+        header = self.view.horizontalHeader()
+        width = min(header.sectionSize(c) for c in SIZE_COLUMNS)
+        digit = max(1, QFontMetrics(self.view.font()).horizontalAdvance("0"))
+        self.model.set_size_width((width - 2 * PAD) // digit)
+
     def _update_banner(self) -> None:
-        text = ""
-        if self.session is not None:
-            text = self.session.bridge.books.banner(self._symbol)
-            book = self.session.state.book(self._symbol)
-            if not text and book.stale:
-                text = f"{self._symbol} book resyncing: waiting for a fresh snapshot"
+        text, level = self._banner_state()
         self.banner.setText(text)
+        if level != self.banner_level:
+            self.banner_level = level
+            self._style_banner()
         self.banner.setVisible(bool(text))
+
+    def _banner_state(self) -> tuple[str, str]:
+        """(text, level) of the banner: the feed or resync state first, then a crossed book."""
+        session = self.session
+        if session is None:
+            return "", ""
+        text = session.bridge.books.banner(self._symbol)
+        book = session.state.book(self._symbol)
+        if not text and book.stale:
+            text = f"{self._symbol} book resyncing: waiting for a fresh snapshot"
+        if text:
+            return text, "warn"
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is not None and ask is not None and bid[0] >= ask[0]:
+            decimals = self.model.price_decimals
+            bid_text, ask_text = fmt_price(bid[0], decimals), fmt_price(ask[0], decimals)
+            return crossed_banner(self._symbol, bid_text, ask_text), "alert"
+        return "", ""
+
+    def _style_banner(self) -> None:
+        """Orange (the application style sheet) for stale books, red for a crossed one."""
+        if self.banner_level == "alert":
+            self.banner.setStyleSheet(
+                f"background: {self._theme.alert}; color: #ffffff; font-weight: bold;"
+                " padding: 3px 8px;"
+            )
+        else:
+            self.banner.setStyleSheet("")
 
     def _update_info(self) -> None:
         step = self.model.step
