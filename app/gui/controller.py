@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.gui import venues
 from app.gui.main_window import MainWindow
-from app.gui.session import FeedSession, SessionSpec, SimHost, VenueHints
+from app.gui.session import FeedSession, SessionSpec, SimHost, VenueHints, legacy_hints
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,11 @@ class SessionController(QObject):
     async def _resolve(self, spec: SessionSpec) -> tuple[str, Any, VenueHints]:
         if venues.is_demo(spec.venue_key):
             return await self.sim.resolve(spec)
-        if spec.url is not None:
-            return spec.url, None, VenueHints()
-        url = venues.url_for(spec.venue_key)
+        url = spec.url if spec.url is not None else venues.url_for(spec.venue_key)
         if url is None:
             raise ValueError(f"no URL for venue {spec.venue_key!r}")
+        if spec.protocol == venues.BITMART_LEGACY:
+            return url, None, await legacy_hints(url, spec.symbol)
         return url, None, VenueHints()
 
     async def _close_session(self) -> None:

@@ -65,6 +65,29 @@ class VenueHints:
     demo_credentials: Any = field(default=None, repr=False)
 
 
+async def legacy_hints(url: str, symbol: str) -> VenueHints:
+    """What the legacy venue at `url` tells about `symbol` before connecting: its precision
+    range and price increment from the symbol details (empty hints when they cannot be had;
+    the feed then reports why). The starting precision is the feed's default clamped into the
+    range, as the feed itself would send it."""
+    from app.feeds.bitmart.details_fetch import load_details
+    from app.feeds.bitmart.legacy_precision import clamp_precision
+    from app.feeds.bitmart.symbols_details import DetailsError, symbols_details_url
+
+    try:
+        details = await load_details(symbols_details_url(url))
+    except DetailsError:
+        return VenueHints()
+    entry = details.get(symbol)
+    hints = VenueHints(symbols=sorted(details))
+    if entry is not None:
+        hints.precision_range = entry.precision_range
+        hints.precision = clamp_precision(bm.LEGACY_DEFAULT_PRECISION, entry.precision_range)
+        if entry.quote_increment is not None:
+            hints.tick = float(entry.quote_increment)
+    return hints
+
+
 def _infer_step(prices: list[float]) -> float | None:
     from app.widgets.ladder.model import infer_tick
 

@@ -1,8 +1,9 @@
 """`depthdesk sim`: run the simulated exchange until SIGINT/SIGTERM.
 
 One market, three front-ends: the BitMEX realtime server (plain and multiplexed), and next to
-it the BitMart v3 spot and legacy openws servers publishing the same books and prints
-(`--no-bitmart` leaves them out). With `--port 0` every front-end takes a free port.
+it the BitMart v3 spot and legacy openws servers publishing the same books and prints under the
+same symbol names, the legacy port also serving the REST symbol details (`--no-bitmart` leaves
+them out). With `--port 0` every front-end takes a free port.
 """
 
 from __future__ import annotations
@@ -203,6 +204,8 @@ async def _serve(args: argparse.Namespace) -> int:
     if bitmart is not None:
         print(f"BitMart v3 spot API at {bitmart.v3_url}", flush=True)
         print(f"BitMart legacy openws API at {bitmart.legacy_url}", flush=True)
+        print(f"BitMart symbols (v3 and legacy): {', '.join(bitmart.symbols)}", flush=True)
+        print(f"BitMart legacy symbol details at {bitmart.details_url}", flush=True)
     try:
         await stop.wait()
     finally:

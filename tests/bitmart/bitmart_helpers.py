@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from app.feeds.bitmart import details_fetch
 from app.feeds.bitmart.rate_limit import ConnectionGate
 from app.feeds.events import BookLevels, Event
 from app.sim.bitmart.legacy import LegacySimOptions
@@ -132,3 +136,17 @@ async def serve_then_freeze(
         await wait_until(lambda: sim.v3.stats.snapshot_requests > requests, within=10.0)
         await asyncio.sleep(live)
     sim.freeze()
+
+
+def forget_shared_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make this test fetch symbol details anew: a port reused from another test's server must
+    not get that server's shared answer (call from an autouse fixture)."""
+    monkeypatch.setattr(details_fetch, "_fetches", {})
+
+
+def unused_port_url() -> str:
+    """A details URL on a loopback port with nothing listening (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v2/symbols_details"

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from bitmart_helpers import fast_gate, fast_sim_config, serve_then_freeze
+from bitmart_helpers import fast_gate, fast_sim_config, forget_shared_fetches, serve_then_freeze
 
 from app.feeds.bitmart.replay import LegacyReplayer, V3Replayer
 from app.feeds.bitmart.venues import register_bitmart_venues
@@ -24,6 +24,11 @@ def private_gates(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(client_legacy, "shared_gate", lambda url, kind: fast_gate())
     monkeypatch.setattr(client_v3, "shared_gate", lambda url, kind: fast_gate())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
+    forget_shared_fetches(monkeypatch)
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
@@ -76,6 +81,26 @@ async def test_feed_legacy_book_out_matches_the_simulator(tmp_path: Path) -> Non
         truth = sim.truth("BTC_USDT", depth=20)
     assert book["venue"] == "bitmart-legacy"
     assert book["bids"] == truth["bids"] and book["asks"] == truth["asks"]
+    assert book["last_trade"] is not None
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("private_gates")
+async def test_feed_legacy_default_topics_follow_the_symbols_precision_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """XBTUSD (tick 0.5) takes precisions 0..5: the default 6 is fitted to 5 from the
+    simulator's symbol details, so the book arrives with no refusal."""
+    out = tmp_path / "book.json"
+    config = fast_sim_config()
+    config.symbols = ["XBTUSD"]
+    async with BitmartSim(config) as sim:
+        argv = ["--venue", "bitmart-legacy", "--url", sim.legacy_url, "--symbol", "XBTUSD"]
+        assert await _feed_against(sim, "XBTUSD", [*argv, "--book-out", str(out)]) == 0
+        book = json.loads(out.read_text())
+        truth = sim.truth("XBTUSD", depth=20, precision=5)
+    assert capsys.readouterr().err == ""
+    assert book["bids"] and book["bids"] == truth["bids"] and book["asks"] == truth["asks"]
     assert book["last_trade"] is not None
 
 

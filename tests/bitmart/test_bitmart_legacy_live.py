@@ -12,6 +12,7 @@ from bitmart_helpers import (
     Collector,
     fast_gate,
     fast_sim_config,
+    unused_port_url,
     wait_until,
 )
 from websockets.asyncio.client import connect
@@ -136,13 +137,17 @@ async def test_precision_change_and_unsubscribe() -> None:
 
 @pytest.mark.asyncio
 async def test_server_error_message_is_surfaced() -> None:
+    closed_port_url = unused_port_url()
     async with BitmartSim(fast_sim_config()) as sim:
         sink = Collector()
-        client = _client(sim, sink, ["order:BTC_USDT:11"])  # beyond the symbol's max precision
+        # beyond the symbol's max precision; without symbol details only the server can say so
+        client = _client(sim, sink, ["order:BTC_USDT:11"], symbols_details_url=closed_port_url)
         task = asyncio.create_task(client.run())
         try:
-            await wait_until(lambda: bool(sink.of(FeedError)))
-            assert "precision 11 out of range" in sink.of(FeedError)[0].message
+            await wait_until(lambda: len(sink.of(FeedError)) >= 2)
+            first, second = sink.of(FeedError)[:2]
+            assert first.message.startswith(f"symbol details unavailable from {closed_port_url}")
+            assert "precision 11 out of range 0..6" in second.message
         finally:
             await client.close()
             await task

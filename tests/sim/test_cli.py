@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,52 @@ def test_feed_book_out_equals_sim_truth_out(tmp_path: Path) -> None:
     client, server = json.loads(book.read_text()), json.loads(truth.read_text())
     assert client["bids"] == server["bids"] and client["asks"] == server["asks"]
     assert len(server["bids"]) > 10
+
+
+def test_bitmart_legacy_feed_with_default_topics_gets_a_book(tmp_path: Path) -> None:
+    """`depthdesk sim` names the BitMart symbols and the legacy symbol details URL; the legacy
+    feed learns XBTUSD's precision range (0..5) there instead of sending its default 6."""
+    book = tmp_path / "book.json"
+    sim = _start_sim("--port", "0", "--symbols", "XBTUSD", "--rate", "300")
+    try:
+        assert sim.stdout is not None
+        lines = [sim.stdout.readline() for _ in range(7)]
+        assert lines[4].startswith("BitMart legacy openws API at ws://127.0.0.1:")
+        legacy_url = lines[4].rsplit(" ", 1)[1].strip()
+        assert lines[5] == "BitMart symbols (v3 and legacy): XBTUSD\n"
+        port = legacy_url.rsplit(":", 1)[1].strip("/")
+        details_url = f"http://127.0.0.1:{port}/v2/symbols_details"
+        assert lines[6] == f"BitMart legacy symbol details at {details_url}\n"
+        with urllib.request.urlopen(details_url, timeout=5) as reply:
+            rows = json.loads(reply.read())
+        assert [(r["id"], r["price_min_precision"], r["price_max_precision"]) for r in rows] == [
+            ("XBTUSD", 0, 5)
+        ]
+        command = [
+            sys.executable, "-m", "app", "feed", "--venue", "bitmart-legacy", "--url", legacy_url,
+            "--symbol", "XBTUSD",
+        ]  # fmt: skip
+        feed = subprocess.run(
+            [*command, "--duration", "3", "--book-out", str(book)],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert feed.returncode == 0, feed.stderr
+        assert feed.stderr == ""
+        data = json.loads(book.read_text())
+        assert data["venue"] == "bitmart-legacy" and data["symbol"] == "XBTUSD"
+        assert data["bids"] and data["asks"] and data["bids"][0][0] < data["asks"][0][0]
+        assert all((price * 2).is_integer() for price, _ in data["bids"] + data["asks"])
+        # a precision the symbol does not offer is a usage error, before connecting
+        bad = subprocess.run(
+            [*command, "--topics", "order:XBTUSD:6", "--duration", "3"],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert bad.returncode == 2
+        assert bad.stderr.strip().splitlines() == [
+            "depthdesk feed: error: precision 6 of XBTUSD outside its range 0..5: order:XBTUSD:6"
+        ]
+    finally:
+        sim.send_signal(signal.SIGINT)
+        _, err = sim.communicate(timeout=10)
+    assert sim.returncode == 0, err
+    assert err == ""

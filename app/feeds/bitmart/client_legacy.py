@@ -6,12 +6,18 @@ process-wide 1-per-4-s gate (so several sockets and quick reconnects never trip 
 limit); the subscriptions go out right after the socket opens (the server drops a connection
 without a subscribe within 5 s), so the client only connects while it has subscriptions;
 the `ping` channel is the heartbeat.
+
+Before its first connection the client fetches the REST symbol details once (bounded by
+`details_timeout`, before any socket opens, kept across reconnects) to learn each symbol's
+valid order/trade precision range; see `legacy_precision` for how precisions are fitted to it.
+When the details cannot be had, a FeedError says so and precisions go out unchecked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -21,23 +27,33 @@ from websockets.asyncio.client import connect
 
 from app.feeds.bitmart import constants as c
 from app.feeds.bitmart.config import BitmartFeedConfig
+from app.feeds.bitmart.details_fetch import load_details
+from app.feeds.bitmart.legacy_precision import needs_range, resolve_precision
 from app.feeds.bitmart.parse_legacy import LegacyParser
 from app.feeds.bitmart.rate_limit import ConnectionGate, gated_connect, shared_gate
-from app.feeds.bitmart.subscriptions import LegacySub, TopicError, encode
+from app.feeds.bitmart.subscriptions import LegacySub, encode
+from app.feeds.bitmart.symbols_details import DetailsError, symbols_details_url
 from app.feeds.connection import (
     ConnectionHandler,
     ConnectionSettings,
     ConnectionStats,
     Frame,
 )
-from app.feeds.events import Event, Reset, Resync
+from app.feeds.events import Event, FeedError, Reset, Resync
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # warnings reach the user as FeedError events too
 
 PING_FRAME = encode({c.LEGACY_KEY_SUBSCRIBE: c.LEGACY_CH_PING})
 
 
 @dataclass
 class BitmartLegacyConfig(BitmartFeedConfig):
-    """One legacy connection. Topics: `channel:SYMBOL[:param]`, or a bare channel per symbol."""
+    """One legacy connection. Topics: `channel:SYMBOL[:param]`, or a bare channel per symbol.
+
+    `precision_ranges` holds known (min, max) precisions per symbol (filled from the symbol
+    details); `symbols_details_url` None means the one belonging to `url`.
+    """
 
     url: str = c.LEGACY_URL
     ping_interval: float = c.LEGACY_PING_INTERVAL
@@ -47,6 +63,12 @@ class BitmartLegacyConfig(BitmartFeedConfig):
     kline_step: int = c.LEGACY_DEFAULT_STEP
     precision_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     connect_interval: float = c.LEGACY_CONNECT_INTERVAL
+    symbols_details_url: str | None = None
+    details_timeout: float = c.LEGACY_DETAILS_TIMEOUT
+
+    def details_url(self) -> str:
+        """Where the symbol details are fetched."""
+        return self.symbols_details_url or symbols_details_url(self.url)
 
     def connection_settings(self) -> ConnectionSettings:
         """The shared settings; a refused connect waits one connection interval."""
@@ -63,7 +85,11 @@ class LegacyClientStats(ConnectionStats):
 
 
 def expand_legacy_topics(config: BitmartLegacyConfig, topics: Iterable[str]) -> list[LegacySub]:
-    """Parse topics; a bare channel (`trade`) means that channel for every configured symbol."""
+    """Parse topics; a bare channel (`trade`) means that channel for every configured symbol.
+
+    Order/trade precisions are fitted to the ranges in `config.precision_ranges`
+    (`resolve_precision`: the default is clamped, a named one out of range is a TopicError).
+    """
     subs: list[LegacySub] = []
     for topic in topics:
         if ":" in topic:
@@ -73,18 +99,9 @@ def expand_legacy_topics(config: BitmartLegacyConfig, topics: Iterable[str]) -> 
             param = config.kline_step if topic == c.LEGACY_CH_KLINE else None
             text = f"{topic}:{symbol}" if param is None else f"{topic}:{symbol}:{param}"
             subs.append(LegacySub.parse(text, config.default_precision))
-    for sub in subs:
-        _check_precision(config, sub)
-    return subs
-
-
-def _check_precision(config: BitmartLegacyConfig, sub: LegacySub) -> None:
-    bounds = config.precision_ranges.get(sub.symbol)
-    if bounds is None or sub.param is None or sub.channel == c.LEGACY_CH_KLINE:
-        return
-    low, high = bounds
-    if not low <= sub.param <= high:
-        raise TopicError(f"precision {sub.param} of {sub.symbol} outside {low}..{high}")
+    return [
+        resolve_precision(sub, config.precision_ranges, config.default_precision) for sub in subs
+    ]
 
 
 class LegacySession:
@@ -230,6 +247,7 @@ class BitmartLegacyClient:
         )
         self._wanted: asyncio.Event | None = None
         self._closed = False
+        self._details_tried = False
 
     @property
     def topics(self) -> list[str]:
@@ -237,12 +255,48 @@ class BitmartLegacyClient:
         return [sub.topic for sub in self.session.subs.values()]
 
     async def run(self) -> None:
-        """Connect/reconnect until `close()`; idle (no socket) while there is nothing to follow."""
+        """Connect/reconnect until `close()`; idle (no socket) while there is nothing to follow.
+
+        Raises TopicError when the symbol details show a named precision out of range.
+        """
         self._wanted = asyncio.Event()
         if self.session.subs or self._closed:
             self._wanted.set()
         await self._wanted.wait()
+        if not self._closed:
+            await self.learn_precisions()
         await self.handler.run()  # returns at once after close()
+
+    async def learn_precisions(self, extra: Iterable[LegacySub] = ()) -> bool:
+        """Fetch the symbol details once (when a symbol of the subscriptions, or of `extra`,
+        has no known range), record every listed symbol's range and refit the subscriptions'
+        precisions to them. True when ranges were learned by this call.
+
+        A failed fetch is logged and reported as a FeedError; precisions then stay as asked.
+        """
+        if self._details_tried:
+            return False
+        subs = [*self.session.subs.values(), *extra]
+        wanted = {sub.symbol for sub in subs if needs_range(sub)}
+        if not wanted - set(self.config.precision_ranges):
+            return False
+        self._details_tried = True
+        url = self.config.details_url()
+        try:
+            details = await load_details(url, self.config.details_timeout)
+        except DetailsError as exc:
+            text = f"symbol details unavailable from {url} ({exc}): precisions sent unchecked"
+            log.warning("%s", text)
+            self.on_event(FeedError(self.config.venue, text, request=url))
+            return False
+        for symbol, entry in details.items():
+            self.config.precision_ranges.setdefault(symbol, entry.precision_range)
+        refit = [
+            resolve_precision(sub, self.config.precision_ranges, self.config.default_precision)
+            for sub in self.session.subs.values()
+        ]
+        await self.handler.send(self.session.add(refit))
+        return True
 
     async def close(self) -> None:
         """Close the socket and stop reconnecting (also while waiting for a connection slot)."""
@@ -252,8 +306,15 @@ class BitmartLegacyClient:
         await self.handler.close()
 
     async def subscribe(self, topics: list[str]) -> None:
-        """Add subscriptions (`channel:SYMBOL[:param]` or bare channels for every symbol)."""
-        frames = self.session.add(expand_legacy_topics(self.config, topics))
+        """Add subscriptions (`channel:SYMBOL[:param]` or bare channels for every symbol).
+
+        While running, a symbol without a known precision range first has the symbol details
+        fetched (once per client).
+        """
+        subs = expand_legacy_topics(self.config, topics)
+        if self._wanted is not None and not self._closed and await self.learn_precisions(subs):
+            subs = expand_legacy_topics(self.config, topics)
+        frames = self.session.add(subs)
         if self._wanted is not None and self.session.subs:
             self._wanted.set()
         await self.handler.send(frames)

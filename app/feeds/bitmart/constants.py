@@ -70,10 +70,26 @@ LEGACY_SUBSCRIBE_DEADLINE = 5.0  # disconnected if no subscribe within 5 s of co
 # Client choices (undocumented by BitMart): heartbeat with the ping channel.
 LEGACY_PING_INTERVAL = 15.0
 LEGACY_PONG_TIMEOUT = 5.0
-LEGACY_DEFAULT_PRECISION = 6
+LEGACY_DEFAULT_PRECISION = 6  # fitted into each symbol's range (see legacy_precision)
 # Price precision (decimal digits) bounds used when a symbol's own range is unknown.
 LEGACY_PRECISION_MIN = 0
 LEGACY_PRECISION_MAX = 12
+
+# REST v2 symbol details: each symbol's valid precision range (`price_min_precision` ..
+# `price_max_precision`). A simulator serves the same path next to its openws socket.
+LEGACY_DETAILS_URL = "https://openapi.bitmart.com/v2/symbols_details"
+LEGACY_DETAILS_PATH = "/v2/symbols_details"
+LEGACY_DETAILS_TIMEOUT = 2.0  # well under the 5 s subscribe deadline
+LEGACY_DETAILS_MAX_BYTES = 8 * 1024 * 1024
+LEGACY_D_ID = "id"
+LEGACY_D_BASE = "base_currency"
+LEGACY_D_QUOTE = "quote_currency"
+LEGACY_D_QUOTE_INCREMENT = "quote_increment"
+LEGACY_D_BASE_MIN = "base_min_size"
+LEGACY_D_BASE_MAX = "base_max_size"
+LEGACY_D_MIN_PRECISION = "price_min_precision"
+LEGACY_D_MAX_PRECISION = "price_max_precision"
+LEGACY_D_EXPIRATION = "expiration"
 
 # Legacy frame fields.
 LEGACY_F_SYMBOL = "symbol"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.feeds.bitmart import constants as c
@@ -26,11 +26,16 @@ def encode(msg: dict[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LegacySub:
-    """One legacy channel/symbol pair; `param` is the precision (order/trade) or step (kline)."""
+    """One legacy channel/symbol pair; `param` is the precision (order/trade) or step (kline).
+
+    `defaulted` marks an order/trade precision the topic did not name (the client's default,
+    which may be moved into the symbol's range); it takes no part in comparisons.
+    """
 
     channel: str
     symbol: str
     param: int | None = None
+    defaulted: bool = field(default=False, compare=False)
 
     @property
     def topic(self) -> str:
@@ -58,7 +63,8 @@ class LegacySub:
 
     @classmethod
     def parse(cls, topic: str, default_precision: int | None = None) -> LegacySub:
-        """Parse `channel:SYMBOL[:param]`, validating channel, step and precision."""
+        """Parse `channel:SYMBOL[:param]`, validating channel, step and precision (an order or
+        trade topic without one gets `default_precision`, marked `defaulted`)."""
         parts = topic.split(":")
         if len(parts) not in (2, 3) or not parts[1]:
             raise TopicError(f"legacy topic must be channel:SYMBOL[:param]: {topic!r}")
@@ -66,6 +72,7 @@ class LegacySub:
         if channel not in c.LEGACY_DATA_CHANNELS:
             raise TopicError(f"unknown legacy channel {channel!r} in {topic!r}")
         param: int | None = None
+        defaulted = False
         if len(parts) == 3:
             if channel == c.LEGACY_CH_PRICE:
                 raise TopicError(f"the price channel takes no parameter: {topic!r}")
@@ -78,10 +85,11 @@ class LegacySub:
             if param not in c.LEGACY_KLINE_STEPS:
                 raise TopicError(f"kline step {param} not in {c.LEGACY_KLINE_STEPS}")
         elif channel in (c.LEGACY_CH_ORDER, c.LEGACY_CH_TRADE):
-            param = default_precision if param is None else param
+            if param is None:
+                param, defaulted = default_precision, default_precision is not None
             if param is not None and not c.LEGACY_PRECISION_MIN <= param <= c.LEGACY_PRECISION_MAX:
                 raise TopicError(f"precision {param} out of range in {topic!r}")
-        return cls(channel, symbol, param)
+        return cls(channel, symbol, param, defaulted)
 
 
 def v3_topic_parts(topic: str) -> tuple[str, str]:

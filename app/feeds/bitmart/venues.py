@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.feeds.bitmart import constants as c
+from app.feeds.bitmart.legacy_precision import needs_range
 from app.feeds.bitmart.subscriptions import TopicError
 
 LEGACY_DEFAULT_TOPICS = (
@@ -46,11 +47,26 @@ def make_v3_client(request: Any, on_event: Any, on_raw: Any) -> Any:
 
 
 def validate_legacy(request: Any) -> str | None:
-    """A readable problem with the requested legacy topics, or None."""
-    from app.feeds.bitmart.client_legacy import BitmartLegacyConfig, expand_legacy_topics
+    """A readable problem with the requested legacy topics, or None.
 
-    config = BitmartLegacyConfig(symbols=list(request.symbols))
+    A named order/trade precision is checked against the symbol's range from the symbol
+    details (fetched here, waiting at most the details timeout; the client reuses the answer).
+    When the details cannot be had the precision passes and the server decides.
+    """
+    from app.feeds.bitmart.client_legacy import BitmartLegacyConfig, expand_legacy_topics
+    from app.feeds.bitmart.details_fetch import fetch_details
+    from app.feeds.bitmart.symbols_details import DetailsError
+
+    config = BitmartLegacyConfig(url=request.url, symbols=list(request.symbols))
     try:
+        subs = expand_legacy_topics(config, request.topics)
+        if not any(needs_range(sub) and not sub.defaulted for sub in subs):
+            return None
+        try:
+            details = fetch_details(config.details_url(), config.details_timeout)
+        except DetailsError:
+            return None
+        config.precision_ranges.update({s: d.precision_range for s, d in details.items()})
         expand_legacy_topics(config, request.topics)
     except TopicError as exc:
         return str(exc)

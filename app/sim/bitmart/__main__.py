@@ -3,8 +3,9 @@
     python -m app.sim.bitmart [--legacy-port 8766] [--v3-port 8767] [--symbols BTC_USDT,ETH_USDT]
         [--seed 1] [--rate 50] [--gap-every S] [--duration S] [--truth-out FILE]
 
-Prints the two URLs, then serves. `--gap-every S` skips an increase100 version of every symbol
-every S seconds (clients must resync); `--truth-out` writes the books at exit.
+Prints the two URLs and the legacy symbol details URL, then serves. `--gap-every S` skips an
+increase100 version of every symbol every S seconds (clients must resync); `--truth-out` writes
+the books at exit.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ async def serve(args: argparse.Namespace) -> int:
     async with BitmartSim(config) as sim:
         print(f"legacy openws: {sim.legacy_url}", flush=True)
         print(f"v3 spot:       {sim.v3_url}", flush=True)
+        print(f"legacy symbol details: {sim.details_url}", flush=True)
         elapsed = 0.0
         while not stop.is_set():
             period = args.gap_every or 1.0

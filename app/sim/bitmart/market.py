@@ -24,6 +24,7 @@ QTY_STEP = Decimal("0.001")
 QTY_DECIMALS = 3
 RECENT_PRINTS = 200
 AMOUNT_QUANT = Decimal("0.00000001")
+MAX_ORDER_LOTS = 10_000_000  # the largest order size the simulator's instruments list
 
 
 @dataclass(slots=True)
@@ -103,6 +104,19 @@ class BitmartMarket:
     def qty(lots: int) -> Decimal:
         """Exact base quantity of a lot count."""
         return lots * QTY_STEP
+
+    def lot_qty(self, symbol: str) -> Decimal:
+        """The smallest order size (one lot) in base units."""
+        return self.qty(self.market(symbol).spec.lot_size)
+
+    def currencies(self, symbol: str) -> tuple[str, str]:
+        """(base, quote) currency: the halves of a BASE_QUOTE name, else the instrument's
+        underlying and quote currency (XBTUSD → XBT, USD)."""
+        base, sep, quote = symbol.partition("_")
+        if sep and base and quote:
+            return base, quote
+        spec = self.market(symbol).spec
+        return spec.underlying, spec.quote_currency
 
     def price_text(self, symbol: str, price: Decimal) -> str:
         """A price with the symbol's decimals, as BitMart writes it."""

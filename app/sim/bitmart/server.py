@@ -2,8 +2,9 @@
 
 The legacy openws front-end and the v3 spot front-end listen on their own ports (127.0.0.1)
 and publish the same `Exchange` (the simulator's venue-neutral market generator), so a legacy
-client and a v3 client see one consistent market. Pass an existing `Exchange` to share the
-market of another simulator front-end (it then keeps driving it); otherwise the simulator
+client and a v3 client see one consistent market. The legacy port also answers REST
+`GET /v2/symbols_details` (each symbol's precision range). Pass an existing `Exchange` to share
+the market of another simulator front-end (it then keeps driving it); otherwise the simulator
 creates one and drives it at `rate` actions per second.
 """
 
@@ -25,6 +26,7 @@ from app.feeds.events import Side
 from app.sim.bitmart.legacy import DEPTH_LEVELS as LEGACY_LEVELS
 from app.sim.bitmart.legacy import LegacyFront, LegacySimOptions
 from app.sim.bitmart.market import BitmartMarket
+from app.sim.bitmart.rest import legacy_process_request
 from app.sim.bitmart.v3 import V3Front, V3SimOptions
 from app.sim.market.exchange import Exchange
 
@@ -77,6 +79,11 @@ class BitmartSim:
         return f"ws://{self.config.host}:{self.legacy_port}{c.LEGACY_SIM_PATH}"
 
     @property
+    def details_url(self) -> str:
+        """URL of the legacy front-end's REST symbol details (same port as its socket)."""
+        return f"http://{self.config.host}:{self.legacy_port}{c.LEGACY_DETAILS_PATH}"
+
+    @property
     def v3_url(self) -> str:
         """URL of the v3 spot front-end."""
         return f"ws://{self.config.host}:{self.v3_port}{c.V3_SIM_PATH}?{c.V3_QUERY}"
@@ -94,7 +101,7 @@ class BitmartSim:
             cfg.host,
             cfg.legacy_port,
             ping_interval=None,
-            process_request=_path_filter(c.LEGACY_SIM_PATH),
+            process_request=legacy_process_request(self.market, c.LEGACY_SIM_PATH),
         )
         v3 = await serve(
             self.v3.handle,
