@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -207,19 +208,26 @@ async def test_replay_cli_errors(tmp_path: Path, capfd: Any) -> None:
     assert "no symbols" in capfd.readouterr().err
 
 
+def written_books(folder: Path) -> list[dict[str, Any]]:
+    """The `--book-out` objects written in `folder`, each checked against its file name."""
+    books = []
+    for path in sorted(folder.glob("book-*.json")):
+        result = orjson.loads(path.read_bytes())
+        assert path.name == f"book-{result['symbol']}.json"
+        books.append(result)
+    return books
+
+
 @pytest.mark.asyncio
 async def test_replay_book_out_of_several_symbols(tmp_path: Path, capfd: Any) -> None:
     pattern = str(tmp_path / "book-{symbol}.json")
     args = parse("replay", str(CAPTURE), "--speed", "0", "--book-out", pattern)
     assert await replay.run_async(args) == 0
-    written = sorted(tmp_path.glob("book-*.json"))
-    assert len(written) == 10  # the capture's ten orderBookL2 symbols
-    for path in written:
-        result = orjson.loads(path.read_bytes())
-        assert path.name == f"book-{result['symbol']}.json"
-        assert result["bids"] and result["asks"]
+    books = written_books(tmp_path)
+    assert len(books) == 10  # the capture's ten orderBookL2 symbols
+    assert all(book["bids"] and book["asks"] for book in books)
     one_file = tmp_path / "all.json"
     args = parse("replay", str(CAPTURE), "--speed", "0", "--book-out", str(one_file))
     assert await replay.run_async(args) == 1
     assert "{symbol}" in capfd.readouterr().err
-    assert not one_file.exists()
+    assert not written_books(tmp_path / "none") and "all.json" not in os.listdir(tmp_path)
