@@ -58,6 +58,7 @@ class VenueHints:
     tick: float | None = None  # price tick of the symbol
     precision: int | None = None  # legacy order-book precision (decimal digits) to start with
     precision_range: tuple[int, int] | None = None  # legacy precisions the venue accepts
+    lot_step: float | None = None  # order-size step of the symbol, when the venue tells it
     symbols: list[str] = field(default_factory=list)  # symbols to offer in the selector
     # The embedded simulator's BitMEX endpoint and demo account (any demo venue): the account
     # panel logs in there even while the window shows a BitMart front-end.
@@ -67,7 +68,7 @@ class VenueHints:
 
 async def legacy_hints(url: str, symbol: str) -> VenueHints:
     """What the legacy venue at `url` tells about `symbol` before connecting: its precision
-    range and price increment from the symbol details (empty hints when they cannot be had;
+    range and size step from the symbol details (empty hints when they cannot be had;
     the feed then reports why). The starting precision is the feed's default clamped into the
     range, as the feed itself would send it."""
     from app.feeds.bitmart.details_fetch import load_details
@@ -83,8 +84,8 @@ async def legacy_hints(url: str, symbol: str) -> VenueHints:
     if entry is not None:
         hints.precision_range = entry.precision_range
         hints.precision = clamp_precision(bm.LEGACY_DEFAULT_PRECISION, entry.precision_range)
-        if entry.quote_increment is not None:
-            hints.tick = float(entry.quote_increment)
+        if entry.size_step is not None:
+            hints.lot_step = float(entry.size_step)
     return hints
 
 
@@ -318,6 +319,7 @@ class SimHost:
             hints.tick = float(view.tick)
             hints.precision = view.decimals
             hints.precision_range = (view.min_precision, view.max_precision)
+            hints.lot_step = float(sim.market.lot_qty(spec.symbol))
         url = sim.legacy_url if spec.protocol == venues.BITMART_LEGACY else sim.v3_url
         return url, None, hints
 

@@ -31,7 +31,12 @@ def price_step(session: FeedSession, symbol: str) -> float | None:
 
 
 def lot_step(session: FeedSession, symbol: str) -> float | None:
-    """The size step of `symbol` from its instrument row (BitMEX `lotSize`), None when the venue
-    sends none (BitMart): the ladder then shows the most decimals its sizes had."""
+    """The size step of `symbol`: its instrument row's (BitMEX `lotSize`), else the one the venue
+    told before connecting (BitMart legacy symbol details, the simulator), else None: the ladder
+    then shows the most decimals its sizes had."""
     lot = session.state.instruments.lot_size(symbol)
-    return lot if lot is not None and lot > 0 else None
+    if lot is not None and lot > 0:
+        return lot
+    hints = getattr(session, "hints", None)
+    step = getattr(hints, "lot_step", None) if symbol == session.symbol else None
+    return step if isinstance(step, float) and step > 0 else None

@@ -32,7 +32,8 @@ async def test_legacy_ladder_offers_the_symbols_range(
     async with BitmartSim(config) as sim:
         # hints straight from the details: XBTUSD's default 6 becomes its finest grouping, 5
         hints = await legacy_hints(sim.legacy_url, "XBTUSD")
-        assert hints.precision_range == (0, 5) and hints.precision == 5 and hints.tick == 0.5
+        assert hints.precision_range == (0, 5) and hints.precision == 5
+        assert hints.lot_step == 0.1 and hints.tick is None  # quote_increment: an amount step
         assert sorted(hints.symbols) == ["BTC_USDT", "XBTUSD"]
 
         window = demo_window(tmp_path, "legacy_precision")
@@ -54,6 +55,10 @@ async def test_legacy_ladder_offers_the_symbols_range(
                 lambda: bool(session.state.book("BTC_USDT").bids()), 15, "the legacy book"
             )
             await asyncio.sleep(0.3)
+            # sizes at the symbol's amount step from the details (BTC_USDT: one lot)
+            lot = sim.market.lot_qty("BTC_USDT")
+            assert session.hints.lot_step == float(lot)
+            assert ladder.model.size_decimals == max(0, -lot.normalize().as_tuple().exponent)
             picture = tmp_path / "legacy_precision_range.png"
             assert ladder.grab().save(str(picture), "PNG")
             keep_artifact(picture)

@@ -75,7 +75,7 @@ def test_parse_keeps_well_formed_entries() -> None:
     details = parse_symbols_details(DOC_SAMPLE)
     assert list(details) == ["BMX_ETH"]
     entry = details["BMX_ETH"]
-    assert entry.precision_range == (6, 8) and entry.quote_increment == Decimal("0.1")
+    assert entry.precision_range == (6, 8) and entry.size_step == Decimal("0.1")
     mixed = [
         {"id": "A_B", "price_min_precision": "2", "price_max_precision": "4"},  # numeric text
         {"id": "C_D", "price_min_precision": 5, "price_max_precision": 3},  # min > max

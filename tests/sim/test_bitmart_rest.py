@@ -53,14 +53,15 @@ async def test_symbols_details_list_every_symbol_from_the_market() -> None:
         assert list(rows) == SYMBOLS
         for symbol, row in rows.items():
             spec, view = spec_for(symbol), sim.market.views[symbol]
-            assert Decimal(row["quote_increment"]) == Decimal(str(spec.tick_size))
+            # BitMart's quote_increment is an amount step: one lot, like the minimum size
+            assert Decimal(row["quote_increment"]) == sim.market.qty(spec.lot_size)
             assert Decimal(row["base_min_size"]) == sim.market.qty(spec.lot_size)
             assert row["price_min_precision"] == view.min_precision
             assert row["price_max_precision"] == view.max_precision
             assert isinstance(row["price_max_precision"], int)  # a JSON number, as documented
             assert Decimal(row["base_max_size"]) > Decimal(row["base_min_size"])
             assert row["expiration"] == "NA"
-        assert rows["XBTUSD"]["quote_increment"] == "0.5"
+        assert rows["XBTUSD"]["quote_increment"] == "0.1"
         assert (rows["XBTUSD"]["price_min_precision"], rows["XBTUSD"]["price_max_precision"]) == (
             0,
             5,

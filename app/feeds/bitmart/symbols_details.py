@@ -1,7 +1,11 @@
 """The legacy API's symbol details (REST `GET /v2/symbols_details`): what a client needs of them.
 
 The list tells each symbol's valid order-book precision range (`price_min_precision` ..
-`price_max_precision`, decimal digits of the price grouping) and its price increment.
+`price_max_precision`, decimal digits of the price grouping) and its size increment.
+
+`quote_increment` is documented as "minimum order price as well as the price increment", but
+the published values are amount steps (BMX_ETH: "0.1" beside prices like 0.000111; ccxt reads it
+as the amount precision for that reason, ccxt/ccxt#5612), so it is kept as `size_step`.
 `symbols_details_url()` finds the list for a given openws URL; `parse_symbols_details()` reads
 the reply, keeping every well-formed entry.
 """
@@ -28,7 +32,7 @@ class SymbolDetails:
     symbol: str
     min_precision: int
     max_precision: int
-    quote_increment: Decimal | None = None
+    size_step: Decimal | None = None  # `quote_increment`: the order-size (base amount) step
 
     @property
     def precision_range(self) -> tuple[int, int]:

@@ -2,8 +2,9 @@
 
 BitMart publishes each symbol's valid order-book precision range in its REST v2 symbol details;
 the simulator answers the same path on its legacy socket's port, so a client can learn the
-ranges the way it does from BitMart. Every value comes from the market: the price increment is
-the tick, the precision range the one the legacy front-end enforces, the minimum size one lot.
+ranges the way it does from BitMart. Every value comes from the market: the precision range is
+the one the legacy front-end enforces; `quote_increment` (an amount step on BitMart, whatever
+its name says) and the minimum size are one lot.
 Any other path is left to the WebSocket handshake (which only the openws path accepts).
 """
 
@@ -35,7 +36,7 @@ def symbols_details(market: BitmartMarket) -> list[dict[str, Any]]:
                 c.LEGACY_D_ID: symbol,
                 c.LEGACY_D_BASE: base,
                 c.LEGACY_D_QUOTE: quote,
-                c.LEGACY_D_QUOTE_INCREMENT: _plain(view.tick),
+                c.LEGACY_D_QUOTE_INCREMENT: _plain(market.lot_qty(symbol)),
                 c.LEGACY_D_BASE_MIN: _plain(market.lot_qty(symbol)),
                 c.LEGACY_D_BASE_MAX: _plain(market.qty(MAX_ORDER_LOTS)),
                 c.LEGACY_D_MIN_PRECISION: view.min_precision,
