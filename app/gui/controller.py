@@ -14,7 +14,14 @@ from PySide6.QtCore import QObject, Signal
 
 from app.gui import venues
 from app.gui.main_window import MainWindow
-from app.gui.session import FeedSession, SessionSpec, SimHost, VenueHints, legacy_hints
+from app.gui.session import (
+    FeedSession,
+    SessionSpec,
+    SimHost,
+    VenueHints,
+    legacy_hints,
+    replay_hints,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +62,11 @@ class SessionController(QObject):
             return session
 
     async def _open(self, spec: SessionSpec) -> FeedSession:
-        spec = SessionSpec(spec.venue_key, venues.symbol_for(spec.venue_key, spec.symbol), spec.url)
+        symbol = venues.symbol_for(spec.venue_key, spec.symbol)
+        spec = SessionSpec(spec.venue_key, symbol, spec.url, spec.speed)
         url, credentials, hints = await self._resolve(spec)
         if spec.url is None:
-            spec = SessionSpec(spec.venue_key, spec.symbol, url)
+            spec = SessionSpec(spec.venue_key, spec.symbol, url, spec.speed)
         return FeedSession(spec, url, credentials, parent=self, hints=hints)
 
     async def _resolve(self, spec: SessionSpec) -> tuple[str, Any, VenueHints]:
@@ -69,6 +77,8 @@ class SessionController(QObject):
             raise ValueError(f"no URL for venue {spec.venue_key!r}")
         if spec.protocol == venues.BITMART_LEGACY:
             return url, None, await legacy_hints(url, spec.symbol)
+        if spec.protocol == venues.RECORDING:
+            return url, None, replay_hints(url)
         return url, None, VenueHints()
 
     async def _close_session(self) -> None:

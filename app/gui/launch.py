@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--venue",
         choices=venues.SELECTABLE,
         help="venue to show first (the demo ones run on the embedded simulator)",
+    )
+    venue.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="play a recording (depthdesk record, or a cryptofeed capture) into the window",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="replay pace: 1 as recorded (default), 10 ten times faster, 0 as fast as possible",
     )
     parser.add_argument("--symbol", help="instrument to show (default: the last one, or XBTUSD)")
     parser.add_argument(
@@ -51,6 +64,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Open the window (imports Qt only now)."""
+    if getattr(args, "speed", 1.0) < 0:
+        print("depthdesk: error: --speed must be >= 0", file=sys.stderr)
+        return 2
+    problem = replay_problem(args)
+    if problem is not None:
+        print(f"depthdesk: error: {problem}", file=sys.stderr)
+        return 1
     from app.gui.runner import run_window
 
     return run_window(args)
+
+
+def replay_problem(args: argparse.Namespace) -> str | None:
+    """Why `--replay FILE` cannot be played (checked before any window opens), else None."""
+    path = getattr(args, "replay", None)
+    if path is None:
+        return None
+    from app.headless.replay import ReplayFeed
+
+    try:
+        ReplayFeed(path, lambda _event: None)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"cannot replay {path}: {exc}"
+    return None

@@ -415,8 +415,12 @@ class MainWindow(QMainWindow):
         current = self.session.spec if self.session is not None else None
         if current is not None and current.venue_key == key and current.symbol == symbol:
             return
-        url = current.url if current is not None and current.venue_key == key else None
-        self.session_requested.emit(SessionSpec(key, symbol, url))
+        same_venue = current is not None and current.venue_key == key
+        url = current.url if current is not None and same_venue else None
+        if key == venues.REPLAY and url is None:
+            return  # a replay is started from the command line, with its file
+        speed = current.speed if current is not None and same_venue else 1.0
+        self.session_requested.emit(SessionSpec(key, symbol, url, speed))
 
     # ---- market sets ----------------------------------------------------------------------
     def market_sets(self) -> dict[str, SessionSpec]:

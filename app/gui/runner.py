@@ -37,6 +37,14 @@ def initial_spec(args: argparse.Namespace, saved_venue: str, saved_symbol: str) 
     """The session to open first: command-line choice, else the last one, else the demo."""
     from app.gui.session import SessionSpec
 
+    replay = getattr(args, "replay", None)
+    if replay:
+        return SessionSpec(
+            venues.REPLAY,
+            replay_symbol(replay, getattr(args, "symbol", None)),
+            replay,
+            float(getattr(args, "speed", 1.0)),
+        )
     symbol = (getattr(args, "symbol", None) or saved_symbol or venues.DEFAULT_SYMBOL).upper()
     chosen = getattr(args, "venue", None)
     if isinstance(chosen, str) and chosen in venues.SELECTABLE:
@@ -50,6 +58,17 @@ def initial_spec(args: argparse.Namespace, saved_venue: str, saved_symbol: str) 
     if saved_venue in venues.SELECTABLE:
         return SessionSpec(saved_venue, venues.symbol_for(saved_venue, symbol))
     return SessionSpec(venues.DEMO, symbol)
+
+
+def replay_symbol(path: str, asked: str | None) -> str:
+    """The symbol a replay shows first: the one asked for, else the recording's first, else
+    the default."""
+    from app.gui.session import replay_hints
+
+    if asked:
+        return asked.upper()
+    symbols = replay_hints(path).symbols
+    return symbols[0] if symbols else venues.DEFAULT_SYMBOL
 
 
 def build_window(args: argparse.Namespace) -> MainWindow:

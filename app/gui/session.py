@@ -2,9 +2,10 @@
 
 `FeedSession` is what features bind to (`session.state`, `session.bridge`, `session.symbol`,
 `session.price_step()`). It runs the client of the venue's protocol: BitMEX realtime, BitMart
-v3 spot or BitMart legacy openws. `SimHost` owns the embedded simulator for the demo venues,
-started in-process on free loopback ports and kept across switches: the BitMEX server, and on
-demand the BitMart front-ends over the same market.
+v3 spot or BitMart legacy openws, or plays a recording through the same engines (`REPLAY`).
+`SimHost` owns the embedded simulator for the demo venues, started in-process on free loopback
+ports and kept across switches: the BitMEX server, and on demand the BitMart front-ends over
+the same market.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class SessionSpec:
 
     venue_key: str  # a key of app.gui.venues
     symbol: str
-    url: str | None = None  # explicit URL (custom venue, or the demo simulator's URL)
+    url: str | None = None  # explicit URL (custom venue, the demo simulator's URL, a recording)
+    speed: float = 1.0  # replay pace (1 = as recorded, 0 = as fast as possible)
 
     @property
     def label(self) -> str:
@@ -89,6 +91,16 @@ async def legacy_hints(url: str, symbol: str) -> VenueHints:
     return hints
 
 
+def replay_hints(path: str) -> VenueHints:
+    """What a recording tells before it plays: the symbols it is about."""
+    from app.headless.recording import recorded_symbols
+
+    try:
+        return VenueHints(symbols=recorded_symbols(path))
+    except (OSError, UnicodeDecodeError):
+        return VenueHints()
+
+
 def _infer_step(prices: list[float]) -> float | None:
     from app.widgets.ladder.model import infer_tick
 
@@ -124,7 +136,8 @@ class FeedSession(QObject):
         self.url = url
         self.symbol = spec.symbol
         self.hints = hints or VenueHints()
-        self.venue = venues.state_venue(spec.venue_key)
+        replay = self._replay_feed() if spec.protocol == venues.RECORDING else None
+        self.venue = replay.venue if replay is not None else venues.state_venue(spec.venue_key)
         self.state: MarketState = MarketState(self.venue)
         self.bridge = Bridge(self.state, parent=self)
         self.precision: int | None = None
@@ -132,13 +145,27 @@ class FeedSession(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.has_account = False
         proto = spec.protocol
-        if proto == venues.BITMART_V3:
-            self.client: Any = self._bitmart_v3_client()
+        if replay is not None:
+            self.client: Any = replay
+        elif proto == venues.BITMART_V3:
+            self.client = self._bitmart_v3_client()
         elif proto == venues.BITMART_LEGACY:
             self.client = self._bitmart_legacy_client()
         else:
             self.client = self._bitmex_client(credentials)
         self._task: asyncio.Task[None] | None = None
+
+    def _replay_feed(self) -> Any:
+        """The recording at `spec.url` as a feed (its venue read from the file's header);
+        raises OSError/ValueError when it cannot be played."""
+        from app.headless.replay import ReplayFeed
+
+        if not self.spec.url:
+            raise ValueError("a replay needs a recording file")
+        return ReplayFeed(self.spec.url, self._replayed, speed=self.spec.speed)
+
+    def _replayed(self, event: Any) -> None:
+        self.bridge.on_event(event)
 
     def _bitmex_client(self, credentials: Any) -> Any:
         from app.feeds.bitmex.client import BitmexClient, BitmexConfig

@@ -18,10 +18,12 @@ BITMART_DEMO = "bitmart-demo"
 BITMART_LEGACY_DEMO = "bitmart-legacy-demo"
 BITMART_LIVE = "bitmart"
 BITMART_LEGACY_LIVE = "bitmart-legacy"
+REPLAY = "replay"  # a recording played back (`depthdesk --replay FILE`); its URL is the file
 
 BITMEX = "bitmex"
 BITMART_V3 = "bitmart-v3"
 BITMART_LEGACY = "bitmart-legacy"
+RECORDING = "recording"  # the replay key's "protocol": frames come from a file
 
 STATE_VENUE = "bitmex"
 DEFAULT_SYMBOL = "XBTUSD"
@@ -36,6 +38,7 @@ _LABELS = {
     BITMART_LEGACY_DEMO: "BitMart legacy (demo)",
     BITMART_LIVE: "BitMart v3",
     BITMART_LEGACY_LIVE: "BitMart legacy",
+    REPLAY: "Replay",
 }
 
 _PROTOCOL = {
@@ -47,6 +50,7 @@ _PROTOCOL = {
     BITMART_LEGACY_DEMO: BITMART_LEGACY,
     BITMART_LIVE: BITMART_V3,
     BITMART_LEGACY_LIVE: BITMART_LEGACY,
+    REPLAY: RECORDING,
 }
 
 # Keys served by the embedded simulator (started on demand).
@@ -145,7 +149,7 @@ def is_demo(key: str) -> bool:
 
 def default_symbol(key: str) -> str:
     """The symbol shown first on a venue."""
-    if protocol(key) != BITMEX and not is_demo(key):
+    if protocol(key) in (BITMART_V3, BITMART_LEGACY) and not is_demo(key):
         return BITMART_DEFAULT_SYMBOL
     return DEFAULT_SYMBOL
 
@@ -157,7 +161,7 @@ def symbol_for(key: str, symbol: str) -> str:
     symbol = symbol.strip().upper()
     if not symbol:
         return default_symbol(key)
-    if is_demo(key):
+    if is_demo(key) or key == REPLAY:
         return symbol
     bitmart = protocol(key) != BITMEX
     if bitmart != ("_" in symbol):

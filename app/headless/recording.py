@@ -183,6 +183,39 @@ def read_recording(path: str | os.PathLike[str]) -> Iterator[RecordEntry]:
                 yield entry
 
 
+def recorded_symbols(path: str | os.PathLike[str], frames: int = 2_000) -> list[str]:
+    """The symbols a recording is about: its header's list, else those named by its first
+    `frames` frames (a partial's filter, a row's or a push's `symbol`), in order of appearance."""
+    symbols = read_header(path).get("symbols")
+    if isinstance(symbols, list) and symbols:
+        return [s for s in symbols if isinstance(s, str)]
+    seen: dict[str, None] = {}
+    for count, entry in enumerate(read_recording(path)):
+        if count >= frames:
+            break
+        if entry.frame is not None:
+            for symbol in _frame_symbols(entry.frame):
+                seen.setdefault(symbol, None)
+    return list(seen)
+
+
+def _frame_symbols(frame: str | bytes) -> list[str]:
+    try:
+        msg = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return []
+    if not isinstance(msg, dict):
+        return []
+    found = [msg.get("symbol")]
+    filt = msg.get("filter")
+    if isinstance(filt, dict):
+        found.append(filt.get("symbol"))
+    data = msg.get("data")
+    if isinstance(data, list):
+        found.extend(row.get("symbol") for row in data[:5] if isinstance(row, dict))
+    return [s for s in found if isinstance(s, str) and s]
+
+
 async def iter_recording(
     path: str | os.PathLike[str], speed: float = 1.0
 ) -> AsyncIterator[RecordEntry]:
