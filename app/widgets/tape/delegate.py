@@ -32,4 +32,9 @@ class TapeDelegate(QStyledItemDelegate):
         if text:
             painter.setFont(font)
             painter.setPen(colour)
-            painter.drawText(rect.adjusted(PAD, 0, -PAD, 0), Qt.AlignmentFlag(align), text)
+            area = rect.adjusted(PAD, 0, -PAD, 0)
+            metrics = painter.fontMetrics()
+            if metrics.horizontalAdvance(text) > area.width():
+                # never clip the leading digits: 1,059.7… keeps the magnitude, 059.73 would lie
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width())
+            painter.drawText(area, Qt.AlignmentFlag(align), text)

@@ -2,12 +2,13 @@
 
 `refresh(rows)` takes the TradeTape's rows once per frame, formats only what is new, and tells
 the view with row inserts at the top (plus one range `dataChanged` for a merged head row), so
-the view keeps its scroll position and never re-reads 500 rows per print.
+the view keeps its scroll position and never re-reads 500 rows per print. Every row of a market
+is written with the same price and size decimals (`TapeFormat`); only when those grow are the
+rows already shown written again.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,11 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.gui.theme import Theme, current_theme, monospace_font
-from app.widgets.format import decimals_for_step, fmt_price, fmt_size
 from app.widgets.glyphs import TIMES
 from app.widgets.table import FixedColumnsModel, Index
+from app.widgets.tape.formatting import TapeFormat
+from app.widgets.tape.formatting import fmt_notional as fmt_notional  # for the liquidations
+from app.widgets.tape.formatting import fmt_time as fmt_time  # table (re-exported)
 
 if TYPE_CHECKING:
     from app.state.tape import TapeRow
@@ -30,22 +33,6 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-def fmt_time(ts: float) -> str:
-    """Local wall-clock time with milliseconds."""
-    whole = int(ts)
-    return time.strftime("%H:%M:%S", time.localtime(whole)) + f".{int((ts - whole) * 1000):03d}"
-
-
-def fmt_notional(value: float) -> str:
-    """Compact quote value: 950 · 12.5K · 1.25M."""
-    mag = abs(value)
-    if mag >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if mag >= 1e4:
-        return f"{value / 1e3:.1f}K"
-    return f"{value:,.0f}"
-
-
 class TapeModel(FixedColumnsModel):
     """The tape's visible rows with pre-formatted texts and cached brushes."""
 
@@ -56,7 +43,7 @@ class TapeModel(FixedColumnsModel):
         self._rows: list[TapeRow] = []
         self._texts: list[tuple[str, ...]] = []
         self.tiers = tuple(sorted(tiers))
-        self.decimals = 1
+        self._format = TapeFormat()
         self._apply_theme(current_theme())
 
     def _apply_theme(self, theme: Theme) -> None:
@@ -79,29 +66,48 @@ class TapeModel(FixedColumnsModel):
     def apply_theme(self, theme: Theme) -> None:
         """New brushes; repaint everything."""
         self._apply_theme(theme)
-        if self._rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1)
-            )
+        self._emit_all_changed()
 
     def set_tiers(self, tiers: Sequence[float]) -> None:
         """Notional thresholds for the highlight tiers (ascending)."""
         self.tiers = tuple(sorted(t for t in tiers if t > 0))[:3]
+        self._emit_all_changed()
+
+    @property
+    def format(self) -> TapeFormat:
+        """The decimals the rows are written with."""
+        return self._format
+
+    def set_price_step(self, step: float | None) -> None:
+        """The market's tick size (None: unknown; prices then show the decimals of the prints)."""
+        if self._format.set_price_step(step):
+            self._rewrite_all()
+
+    def set_lot_step(self, step: float | None) -> None:
+        """The market's size step (None: sizes show the most decimals any of them had)."""
+        if self._format.set_lot_step(step):
+            self._rewrite_all()
+
+    def set_size_width(self, chars: int | None) -> None:
+        """Characters the Size column shows (None: no limit): a column too narrow for the
+        largest size shows fewer decimals."""
+        if self._format.set_size_width(chars):
+            self._rewrite_all()
+
+    def start_market(self) -> None:
+        """Show another market: no rows, and its decimals learned afresh."""
+        self._format.reset()
+        self._reset([])
+
+    def _rewrite_all(self) -> None:
+        self._texts = [self._format.texts(r) for r in self._rows]
+        self._emit_all_changed()
+
+    def _emit_all_changed(self) -> None:
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1)
             )
-
-    def set_price_step(self, step: float | None) -> None:
-        """Tick size used to format prices (reformats the visible rows)."""
-        decimals = decimals_for_step(step) if step else 1
-        if decimals != self.decimals:
-            self.decimals = decimals
-            self._texts = [self._format(r) for r in self._rows]
-            if self._rows:
-                self.dataChanged.emit(
-                    self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1)
-                )
 
     def tier(self, row: TapeRow) -> int:
         """0 (no highlight) .. 3 by notional thresholds."""
@@ -110,24 +116,6 @@ class TapeModel(FixedColumnsModel):
             if row.notional >= threshold:
                 level = i + 1
         return level
-
-    def _format(self, row: TapeRow) -> tuple[str, ...]:
-        # merged rows show their VWAP with one more decimal; single prints get a trailing space
-        # so the decimal points line up in the (monospace, right-aligned) column
-        if row.count > 1:
-            price = fmt_price(row.price, self.decimals + 1)
-        else:
-            price = fmt_price(row.price, self.decimals) + (" " if self.decimals else "  ")
-        count = f"{TIMES}{row.count}" if row.count > 1 else ""
-        if row.is_liquidation:
-            count = "LIQ"
-        return (
-            fmt_time(row.timestamp),
-            price,
-            fmt_size(row.size),
-            count,
-            fmt_notional(row.notional),
-        )
 
     def paint_cell(self, r: int, c: int) -> tuple[str, QColor, QBrush | None, QFont, int] | None:
         """(text, colour, background, font, alignment) of a cell for the delegate."""
@@ -153,24 +141,21 @@ class TapeModel(FixedColumnsModel):
     def refresh(self, rows: list[TapeRow]) -> None:
         """Show `rows` (newest first): insert what is new at the top, drop what fell off."""
         old = self._rows
-        if not old or not rows:
+        anchor = _anchor(old, rows) if old and rows else None
+        if anchor is None:
             self._reset(rows)
             return
-        position = {id(r): i for i, r in enumerate(rows)}
-        anchor = None
-        for j in range(min(3, len(old))):
-            i = position.get(id(old[j]))
-            if i is not None:
-                anchor = (j, i)
-                break
-        if anchor is None or anchor[1] < anchor[0]:
-            self._reset(rows)
-            return
-        inserted = anchor[1] - anchor[0]
+        j, i = anchor  # old[j] is rows[i]: everything above rows[i] is new or replaced
+        inserted = i - j
+        head = min(len(rows), i + 1)
+        texts = self._format.texts
+        rewritten = self._format.learn(rows[:i])
+        if rewritten:  # more decimals: the rows already shown are written again
+            self._texts = [texts(r) for r in old]
         if inserted:
             self.beginInsertRows(QModelIndex(), 0, inserted - 1)
             self._rows = rows[:inserted] + old
-            self._texts = [self._format(r) for r in rows[:inserted]] + self._texts
+            self._texts = [texts(r) for r in rows[:inserted]] + self._texts
             self.endInsertRows()
         if len(self._rows) > len(rows):
             self.beginRemoveRows(QModelIndex(), len(rows), len(self._rows) - 1)
@@ -178,12 +163,12 @@ class TapeModel(FixedColumnsModel):
             del self._texts[len(rows) :]
             self.endRemoveRows()
         # rows above the anchor may have been replaced (a merged head row)
-        changed_to = -1
-        for i in range(min(len(rows), inserted + anchor[0] + 1)):
-            if self._rows[i] is not rows[i]:
-                self._rows[i] = rows[i]
-                self._texts[i] = self._format(rows[i])
-                changed_to = i
+        changed_to = len(self._rows) - 1 if rewritten else -1
+        for k in range(head):
+            if self._rows[k] is not rows[k]:
+                self._rows[k] = rows[k]
+                self._texts[k] = texts(rows[k])
+                changed_to = max(changed_to, k)
         if self._rows != rows:  # anything else out of step: start over
             self._reset(rows)
             return
@@ -193,7 +178,9 @@ class TapeModel(FixedColumnsModel):
     def _reset(self, rows: list[TapeRow]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
-        self._texts = [self._format(r) for r in self._rows]
+        self._format.learn(self._rows)
+        texts = self._format.texts
+        self._texts = [texts(r) for r in self._rows]
         self.endResetModel()
 
     # ---- Qt model interface ----------------------------------------------------------
@@ -230,6 +217,17 @@ class TapeModel(FixedColumnsModel):
         if role == TIER_ROLE:
             return self.tier(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            kind = "liquidation" if row.is_liquidation else f"{row.count} print(s), VWAP"
-            return f"{row.side} {row.size:g} @ {row.price:g} ({kind}), value {row.notional:,.0f}"
+            return self._format.tooltip(row)
         return None
+
+
+def _anchor(old: list[TapeRow], rows: list[TapeRow]) -> tuple[int, int] | None:
+    """(j, i) with old[j] the same row as rows[i], for the first of old's top three rows still
+    in `rows` (None when none is, or when rows vanished above it). The scan stops at the first
+    of them, so it reads only the new rows."""
+    tops = old[:3]
+    for i, row in enumerate(rows):
+        for j, top in enumerate(tops):
+            if row is top:
+                return (j, i) if i >= j else None
+    return None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -15,16 +16,19 @@ from PySide6.QtWidgets import (
 
 from app.gui import settings as cfg
 from app.gui.theme import Theme
-from app.widgets.binding import follow_frames, price_step
+from app.widgets.binding import follow_frames, lot_step, price_step
 from app.widgets.controls import number_box
+from app.widgets.glyphs import TIMES
 from app.widgets.table import make_table_view
-from app.widgets.tape.delegate import TapeDelegate
-from app.widgets.tape.model import DEFAULT_TIERS, TapeModel
+from app.widgets.tape.delegate import PAD, TapeDelegate
+from app.widgets.tape.model import COL_COUNT, COL_SIZE, COL_TIME, DEFAULT_TIERS, TapeModel
 
 if TYPE_CHECKING:
     from app.gui.session import FeedSession
 
 MAX_ROWS = 500
+# fixed columns sized to their widest text; price, size and value share the rest
+FIXED_WIDTHS = {COL_TIME: "00:00:00.000", COL_COUNT: TIMES + "999"}
 
 
 class TapeWidget(QWidget):
@@ -61,7 +65,7 @@ class TapeWidget(QWidget):
         controls.addWidget(self.pause_button)
         self.min_size.setMaximumWidth(70)
 
-        self.view = make_table_view(self.model, self, "tapeView", widths={0: "00:00:00.000"})
+        self.view = make_table_view(self.model, self, "tapeView", widths=FIXED_WIDTHS)
         self.view.setItemDelegate(TapeDelegate(self.view))
         self.view.setAlternatingRowColors(False)  # tiers and sides colour the rows
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -74,6 +78,13 @@ class TapeWidget(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
 
+        # the header reports a section before it stores the new size: measure afterwards
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_size_column)
+        self.view.horizontalHeader().sectionResized.connect(lambda *_: self._fit_timer.start())
+
         self.min_size.valueChanged.connect(self._force_refresh)
         for box in self.tier_boxes:
             box.valueChanged.connect(self._on_tiers)
@@ -85,6 +96,7 @@ class TapeWidget(QWidget):
         self.session = follow_frames(self.session, session, self._on_frame)
         self._symbol = session.symbol if session is not None else ""
         self._shown_version = -1
+        self.model.start_market()
         self.refresh()
 
     def apply_theme(self, theme: Theme) -> None:
@@ -136,6 +148,13 @@ class TapeWidget(QWidget):
     def _update_step(self) -> None:
         if self.session is not None:
             self.model.set_price_step(price_step(self.session, self._symbol))
+            self.model.set_lot_step(lot_step(self.session, self._symbol))
+
+    def _fit_size_column(self) -> None:
+        """Tell the model how many characters the Size column shows."""
+        width = self.view.horizontalHeader().sectionSize(COL_SIZE)
+        digit = max(1, QFontMetrics(self.view.font()).horizontalAdvance("0"))
+        self.model.set_size_width((width - 2 * PAD) // digit)
 
     def refresh(self) -> None:
         """Pull the tape's rows into the model (unless paused)."""
