@@ -63,7 +63,8 @@ class BookHealth:
     """Whether each symbol's book can be trusted right now (for the stale/resync banner).
 
     A Resync of any venue's book channel (BitMEX orderBook*, BitMart depth channels) marks the
-    symbol's book as resyncing until its next snapshot."""
+    symbol's book as resyncing until its next snapshot; one without a symbol (an unfiltered
+    BitMEX table) voids every book, so it marks every symbol that had a snapshot."""
 
     resyncing: dict[str, str] = field(default_factory=dict)  # symbol -> reason
     feed_state: FeedState | None = None
@@ -77,10 +78,12 @@ class BookHealth:
                 return self.resyncing.pop(ev.symbol, None) is not None
             return False
         if isinstance(ev, Resync):
-            if ev.symbol is not None and is_book_table(ev.table):
-                self.resyncing[ev.symbol] = ev.reason or "resync"
-                return True
-            return False
+            if not is_book_table(ev.table):
+                return False
+            symbols = [ev.symbol] if ev.symbol is not None else list(self.seen_snapshot)
+            for symbol in symbols:
+                self.resyncing[symbol] = ev.reason or "resync"
+            return bool(symbols)
         if isinstance(ev, Reset):
             for symbol in self.seen_snapshot:
                 self.resyncing[symbol] = ev.reason or "reconnected"
@@ -104,11 +107,15 @@ class BookHealth:
 def crossed_banner(symbol: str, bid: str, ask: str) -> str:
     """Banner text while `symbol`'s book is crossed (best bid >= best ask, so updates were lost).
 
-    No feed resyncs on a crossed book: it stays as received until an update uncrosses it (a
-    snapshot push, a delete of the stale level) or a reconnect voids it. The text says so."""
+    A live feed of book updates (BitMEX orderBookL2, BitMart v3 depth/increase100) requests a
+    fresh book once the crossing lasts (`app.state.crossed_guard`: about a second and two more
+    updates), and the resync banner takes over; a feed that pushes the whole book every time
+    (BitMart depth5 and legacy depth, BitMEX orderBook10) needs no request: the next push
+    replaces it. A replay cannot ask, so the text claims nothing for it. The banner is not told
+    which kind of feed it shows, so it names both."""
     return (
-        f"{symbol} book crossed: bid {bid} \u2265 ask {ask} (updates lost). No automatic"
-        " resync: shown as received until an update or a reconnect uncrosses it."
+        f"{symbol} book crossed: bid {bid} \u2265 ask {ask} (updates lost). Live update feeds"
+        " request a fresh book if it stays crossed; whole-book feeds replace it on the next push."
     )
 
 

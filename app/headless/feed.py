@@ -10,10 +10,15 @@ message (heartbeat pongs do not count), `--duration S` after S seconds. Exit sta
 clean end; 1 with one line on stderr for a fatal problem (bad URL, credentials rejected, never
 connected); 2 for bad arguments.
 
+A book that stays crossed (messages were lost) is rebuilt from a fresh snapshot where the
+venue's channel allows it (`CrossedBookGuard`); each such rebuild counts in the `--book-out`
+"resyncs", like any other voided and re-requested book.
+
 Venues come from `VENUES`, a registry of `VenueSpec` entries. Adding a venue is one entry:
-a `VenueSpec` with its URLs, default topics, a client factory (anything with `async run()` and
-`async close()` that reports events), an optional frame replayer factory for `depthdesk replay`,
-and a function reading the client's counters — see `register_venue`.
+a `VenueSpec` with its URLs, default topics, a client factory (a `FeedClient`: `async run()`,
+`async close()` and `request_fresh_book()`, reporting events), an optional frame replayer
+factory for `depthdesk replay`, and a function reading the client's counters — see
+`register_venue`.
 """
 
 from __future__ import annotations
@@ -57,6 +62,11 @@ class FeedClient(Protocol):
 
     async def close(self) -> None:
         """Stop for good."""
+        ...
+
+    def request_fresh_book(self, symbol: str, reason: str) -> bool:
+        """Rebuild a symbol's book from a fresh snapshot (emitting Resync); False when the
+        venue's channel needs or allows none."""
         ...
 
 
@@ -515,9 +525,11 @@ async def run_async(args: argparse.Namespace) -> int:
     if isinstance(book_paths, str):
         print(f"depthdesk feed: error: {book_paths}", file=sys.stderr)
         return EXIT_USAGE
+    from app.state.crossed_guard import CrossedBookGuard
     from app.state.market import MarketState
 
     state = MarketState(spec.name)
+    guard: CrossedBookGuard | None = None
     stops: list[Callable[[], None]] = []
 
     def reader_gone() -> None:
@@ -536,10 +548,13 @@ async def run_async(args: argparse.Namespace) -> int:
             print(f"depthdesk feed: {refusal}", file=sys.stderr)
         if printer is not None:
             printer(event)
+        if guard is not None:
+            guard.after_event(event)  # may emit a Resync (printed after this event)
 
     runner = FeedRunner(
         spec, request, on_event=on_event, duration=args.duration, idle_exit=args.idle_exit
     )
+    guard = CrossedBookGuard(state, runner.client.request_fresh_book)
     stops.append(runner.request_stop)
     install_signal_handlers(runner.request_stop)
     outcome = await runner.run()

@@ -102,6 +102,11 @@ class ReplayFeed:
         detail = "replay stopped" if self._closed else "end of recording"
         self.on_event(FeedStatus(self.venue, "down", detail, self.stats.reconnects))
 
+    def request_fresh_book(self, symbol: str, reason: str) -> bool:
+        """A recording cannot be asked for a fresh book: a crossed book stays as recorded until
+        a recorded message uncrosses it. Always False."""
+        return False
+
     def stop(self) -> None:
         """Stop playing at the next entry."""
         self._closed = True

@@ -18,6 +18,10 @@ void. Tapes, candles, volume at price, instruments and liquidation history are k
 history, not connection state. Prints missed while disconnected are simply absent; venue bins
 repair the candles of their intervals. A trade partial re-sent after the reconnect is
 de-duplicated by trade id.
+
+A crossed book (best bid >= best ask: messages were lost) is listed in `crossed`, with since
+when and through how many later deltas it stayed crossed; `app.state.crossed_guard` decides
+from that when to ask the feed for a fresh book.
 """
 
 from __future__ import annotations
@@ -109,8 +113,13 @@ class MarketState:
         self.auth: AuthResult | None = None
         self.dms: CancelAllAfterReply | None = None
         self.subscriptions: dict[str, SubscriptionAck] = {}
-        # Symbols whose book is crossed right now (a venue book never is: data was lost).
+        # Symbols whose book is crossed right now (a venue book never is: data was lost), since
+        # when (`clock` time of the crossing, or of the latest snapshot that left it crossed) and
+        # how many book deltas were applied after that which left it crossed. The crossed-book
+        # guard (app.state.crossed_guard) judges from these whether to ask for a fresh book.
         self.crossed: set[str] = set()
+        self.crossed_since: dict[str, float] = {}
+        self.crossed_updates: dict[str, int] = {}
         self.crossed_events = 0
         self.apply_failures = 0
         self._handlers: dict[str, Callable[[Any], Aspects]] = {
@@ -215,7 +224,7 @@ class MarketState:
         out: Aspects = {"status", "errors"}
         if ev.kind == "book" and isinstance(symbol, str):
             self.book(symbol).clear(stale=True)
-            self.crossed.discard(symbol)
+            self._forget_crossing(symbol)
             out.add("book:" + symbol)
         return out
 
@@ -260,22 +269,42 @@ class MarketState:
         if book is None:
             book = self.book(symbol)
         book.apply(ev)
-        if book.is_crossed() != (symbol in self.crossed):
+        crossed = book.is_crossed()
+        if crossed != (symbol in self.crossed):
             return self._crossing_changed(symbol, book)
+        if crossed:
+            self._still_crossed(symbol, ev.snapshot)
         return {"book:" + symbol}
 
     def _crossing_changed(self, symbol: str, book: L2Book) -> Aspects:
         """A book became crossed (bid >= ask: messages were lost) or stopped being crossed."""
         if symbol in self.crossed:
-            self.crossed.discard(symbol)
+            self._forget_crossing(symbol)
             return {"book:" + symbol, "status"}
         self.crossed.add(symbol)
+        self.crossed_since[symbol] = self.clock()
+        self.crossed_updates[symbol] = 0
         self.crossed_events += 1
         bid, ask = book.best_bid(), book.best_ask()
         self._note_error(
             f"book {symbol} crossed: bid {bid[0] if bid else '-'} >= ask {ask[0] if ask else '-'}"
         )
         return {"book:" + symbol, "status", "errors"}
+
+    def _still_crossed(self, symbol: str, snapshot: bool) -> None:
+        """A book message left a crossed book crossed. A delta counts as one more update; a
+        snapshot is a whole new book, so its crossing starts afresh (no old updates count)."""
+        if snapshot:
+            self.crossed_since[symbol] = self.clock()
+            self.crossed_updates[symbol] = 0
+        else:
+            self.crossed_updates[symbol] += 1
+
+    def _forget_crossing(self, symbol: str) -> None:
+        """The symbol's book is no longer crossed (uncrossed, voided or cleared)."""
+        self.crossed.discard(symbol)
+        self.crossed_since.pop(symbol, None)
+        self.crossed_updates.pop(symbol, None)
 
     def _on_trades(self, ev: Trades) -> Aspects:
         symbol = ev.symbol
@@ -415,7 +444,7 @@ class MarketState:
             targets = [ev.symbol] if ev.symbol else list(self._books)
             for symbol in targets:
                 self.book(symbol).clear(stale=True)
-                self.crossed.discard(symbol)
+                self._forget_crossing(symbol)
                 out.add("book:" + symbol)
         elif self.account.handles(ev.table):
             self.account.stale_tables.add(ev.table)
@@ -441,6 +470,8 @@ class MarketState:
             book.clear(stale=True)
             out.add("book:" + symbol)
         self.crossed.clear()
+        self.crossed_since.clear()
+        self.crossed_updates.clear()
         for symbol in self._quotes:
             out.add("quote:" + symbol)
         self._quotes.clear()

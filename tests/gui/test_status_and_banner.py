@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.bridge import Bridge
 from app.feeds.bitmart.parse_v3 import V3Parser
+from app.feeds.bitmex.client import BitmexClient, BitmexConfig
 from app.feeds.bitmex.engine import BitmexEngine
 from app.feeds.events import FeedStatus, Latency, Reset, Resync
 from app.gui.status_bar import StatusBar
+from app.state.crossed_guard import CrossedBookGuard
 from app.state.market import MarketState
 from app.widgets.ladder.widget import LadderWidget
-from tests.gui.conftest import book, instrument, keep_artifact
+from tests.gui.conftest import book, instrument, keep_artifact, wait_until
+from tests.headless.loopback import MiniBitmex, l2_partial, l2_row
 
 SYM = "XBTUSD"
 
@@ -148,7 +154,7 @@ def test_ladder_banner_while_the_book_is_crossed(qtbot: QtBot, themes, artifacts
     assert not widget.banner.isHidden() and widget.banner_level == "alert"
     text = widget.banner.text()
     assert "XBTUSD book crossed: bid 60,001.0 \u2265 ask 60,000.5" in text
-    assert "No automatic resync" in text  # no feed resyncs on a crossed book
+    assert "request a fresh book if it stays crossed" in text
     assert themes.theme.alert in widget.banner.styleSheet()
     assert any("crossed" in e for e in session.state.errors)
     assert any(r.best_bid for r in widget.model.rows())  # the book is shown as received
@@ -192,3 +198,80 @@ def test_crossed_bitmart_snapshot_clears_with_the_next_snapshot(qtbot: QtBot, th
     assert "bid 100.2 \u2265 ask 100.1" in widget.banner.text()
     receive([["100.0", "1"]], [["100.1", "2"]])
     assert widget.banner.isHidden() and widget.banner_level == ""
+
+
+def test_a_resync_of_an_unfiltered_book_table_marks_every_shown_book(qtbot: QtBot) -> None:
+    bridge = Bridge(MarketState("bitmex"))
+    for sym in (SYM, "ETHUSD"):
+        bridge.on_event(book(sym, [(100.0, 1.0)], [(100.5, 1.0)], snapshot=True))
+    bridge.on_event(Resync("bitmex", "orderBookL2", None, "XBTUSD: book crossed for 1.0 s"))
+    for sym in (SYM, "ETHUSD"):
+        assert f"{sym} book resyncing (XBTUSD: book crossed" in bridge.books.banner(sym)
+    bridge.on_event(book("ETHUSD", [(100.0, 1.0)], [(100.5, 1.0)], snapshot=True))
+    assert bridge.books.banner("ETHUSD") == "" and "resyncing" in bridge.books.banner(SYM)
+    bridge.on_event(Resync("bitmex", "trade", None, "not a book"))
+    assert bridge.books.banner("ETHUSD") == ""
+
+
+@pytest.mark.asyncio
+@pytest.mark.qt_loop
+async def test_ladder_banner_while_the_guard_rebuilds_a_crossed_book(
+    themes, artifacts: Path
+) -> None:
+    """The window's wiring: the BitMEX client reports to `Bridge.on_event` and the crossed-book
+    guard is a bridge tap. Red while crossed, orange while the fresh book is on its way."""
+    rows = [
+        l2_row(SYM, 1, "Sell", 2000, 60001.0),
+        l2_row(SYM, 2, "Sell", 300, 60000.5),
+        l2_row(SYM, 3, "Buy", 400, 60000.0),
+        l2_row(SYM, 4, "Buy", 1500, 59999.5),
+    ]
+    fresh = [l2_row(SYM, 7, "Sell", 250, 60002.0), l2_row(SYM, 8, "Buy", 900, 60001.0)]
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)  # as the window's runner: closing the ladder ends no loop
+    async with MiniBitmex() as srv:
+        srv.books[SYM] = rows
+        session = _Session()
+        session.state.apply(instrument(SYM, 0.5))
+        config = BitmexConfig(url=srv.url, topics=[f"orderBookL2:{SYM}"], watchdog_idle=30.0)
+        client = BitmexClient(config, session.bridge.on_event)
+        guard = CrossedBookGuard(session.state, client.request_fresh_book)
+        session.bridge.add_tap(guard.after_event)
+        widget = LadderWidget()
+        widget.resize(520, 360)
+        widget.bind_session(session)  # type: ignore[arg-type]
+        widget.show()
+        task = asyncio.create_task(client.run())
+        try:
+            await wait_until(lambda: session.state.book(SYM).best_bid() is not None, 5, "book")
+            assert widget.banner.isHidden()
+            srv.withhold_partials = {f"orderBookL2:{SYM}"}  # the fresh partial comes when sent
+            crossing = l2_row(SYM, 5, "Buy", 700, 60001.0)
+            await srv.send({"table": "orderBookL2", "action": "insert", "data": [crossing]})
+            await wait_until(lambda: widget.banner_level == "alert", 2, "the red banner")
+            for size in range(401, 430):  # updates that leave it crossed, until the guard asks
+                if srv.withheld:
+                    break
+                await asyncio.sleep(0.1)
+                update = {"symbol": SYM, "id": 3, "side": "Buy", "size": size}
+                await srv.send({"table": "orderBookL2", "action": "update", "data": [update]})
+            await wait_until(lambda: widget.banner_level == "warn", 2, "the resync banner")
+            text = widget.banner.text()
+            assert text.startswith("XBTUSD book resyncing (book crossed for 1.")
+            assert "bid 60001.0 >= ask 60000.5" in text and "waiting for a fresh snapshot" in text
+            assert not any(r.bid or r.ask for r in widget.model.rows())  # never a wrong book
+            picture = artifacts / "ladder_crossed_resync.png"
+            assert widget.grab().save(str(picture), "PNG")
+            keep_artifact(picture)
+            await srv.send(l2_partial(SYM, fresh))
+            await wait_until(lambda: widget.banner.isHidden(), 2, "the banner to go")
+            book_now = session.state.book(SYM)
+            assert book_now.bids() == [(60001.0, 900)] and book_now.asks() == [(60002.0, 250)]
+            assert widget.banner_level == "" and guard.requests == 1
+        finally:
+            await client.close()
+            await task
+            session.bridge.stop()
+            widget.close()
+            widget.deleteLater()

@@ -27,6 +27,16 @@ from app.state.market import MarketState
 V = "bitmex"
 
 
+class Clock:
+    """A settable clock for MarketState."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def book_ev(
     symbol: str,
     bids: list[tuple[float, float]],
@@ -266,6 +276,43 @@ def test_crossed_book_is_flagged_once_and_cleared() -> None:
     m.apply(book_ev("XBTUSD", [(102.0, 1)], []))
     m.apply(Reset(V))
     assert m.crossed == set() and m.crossed_events == 2
+
+
+def test_crossed_since_and_updates_follow_the_crossing() -> None:
+    clock = Clock(10.0)
+    m = MarketState(V, clock=clock)
+    m.apply(book_ev("XBTUSD", [(100.0, 1)], [(101.0, 1)], True))
+    assert m.crossed_since == {} and m.crossed_updates == {}
+    clock.now = 11.0
+    m.apply(book_ev("XBTUSD", [(101.0, 1)], []))  # crosses: the crossing message is not counted
+    assert m.crossed_since == {"XBTUSD": 11.0} and m.crossed_updates == {"XBTUSD": 0}
+    clock.now = 12.0
+    m.apply(book_ev("XBTUSD", [(99.0, 3)], []))
+    m.apply(book_ev("XBTUSD", [], [(102.0, 3)]))
+    assert m.crossed_since == {"XBTUSD": 11.0} and m.crossed_updates == {"XBTUSD": 2}
+    # a snapshot that is crossed too is a new book: its crossing starts now, no updates yet
+    clock.now = 13.0
+    m.apply(book_ev("XBTUSD", [(105.0, 1)], [(104.0, 1)], True))
+    assert m.crossed_since == {"XBTUSD": 13.0} and m.crossed_updates == {"XBTUSD": 0}
+    assert m.crossed_events == 1
+    m.apply(book_ev("XBTUSD", [(105.0, 0)], []))  # uncrossed
+    assert m.crossed == set() and m.crossed_since == {} and m.crossed_updates == {}
+
+
+def test_crossing_is_forgotten_when_the_book_is_voided() -> None:
+    m = MarketState(V, clock=Clock(5.0))
+    for sym in ("XBTUSD", "ETHUSD"):
+        m.apply(book_ev(sym, [(100.0, 1)], [(101.0, 1)], True))
+        m.apply(book_ev(sym, [(101.5, 1)], []))
+    assert set(m.crossed_since) == {"XBTUSD", "ETHUSD"}
+    m.apply(Resync(V, "orderBookL2", "XBTUSD", "unknown id"))
+    assert m.crossed == {"ETHUSD"} and set(m.crossed_updates) == {"ETHUSD"}
+    m.apply(BookLevels(V, "ETHUSD", [(100.5, None)], [], False))  # type: ignore[list-item]
+    assert m.crossed == set() and m.crossed_since == {} and m.crossed_updates == {}
+    m.apply(book_ev("XBTUSD", [(100.0, 1)], [(99.0, 1)], True))
+    assert set(m.crossed_since) == {"XBTUSD"}
+    m.apply(Reset(V))
+    assert m.crossed == set() and m.crossed_since == {} and m.crossed_updates == {}
 
 
 def test_unusable_values_never_raise_and_void_the_book() -> None:

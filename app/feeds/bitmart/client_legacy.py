@@ -216,7 +216,8 @@ class BitmartLegacyClient:
     """A legacy openws feed: rate-limited connects, subscribe, ping heartbeat, reconnect.
 
     Same shape as BitmexClient: `(config, on_event, *, on_raw, clock)`, `run()`, `close()`,
-    `subscribe()`, `unsubscribe()`, `stats`; plus `set_precision()`. `close()` is final.
+    `subscribe()`, `unsubscribe()`, `request_fresh_book()`, `stats`; plus `set_precision()`.
+    `close()` is final.
     """
 
     def __init__(
@@ -326,6 +327,11 @@ class BitmartLegacyClient:
     async def set_precision(self, symbol: str, precision: int) -> None:
         """Regroup one symbol's order book at another price precision."""
         await self.subscribe([f"{c.LEGACY_CH_ORDER}:{symbol}:{precision}"])
+
+    def request_fresh_book(self, symbol: str, reason: str) -> bool:
+        """Nothing to request: every depth push is the whole book, so the next one replaces a
+        crossed book. Always False."""
+        return False
 
     def snapshot_stats(self) -> LegacyClientStats:
         """Current counters."""

@@ -6,7 +6,9 @@ messages (pings included) per 10 s (excess frames queue until the window has roo
 headroom for pings), text `ping`/`pong` keep-alive, at most 30 connects per minute and 20 open
 sockets per host in this process (process-wide gate and counter), raw DEFLATE binary frames,
 and the `spot/depth/increase100` version-gap recovery (a gap emits Resync and sends
-`op:request` for a fresh snapshot; an overdue snapshot is re-requested).
+`op:request` for a fresh snapshot; an overdue snapshot is re-requested). `request_fresh_book`
+takes the same path for a book that stayed crossed; depth5/20/50 need none (each push is a
+whole book).
 """
 
 from __future__ import annotations
@@ -184,6 +186,24 @@ class V3Session:
         self.stats.queued_frames = 0
         self.snapshots.clear()
 
+    def request_fresh_book(self, symbol: str, reason: str, now: float) -> bool:
+        """Rebuild `symbol`'s increase100 book from a fresh snapshot, as a version gap does:
+        updates are dropped until it arrives, `op:request` is queued (sent with this frame's
+        replies, or by `tick`) and a Resync is emitted. False without an increase100 topic for
+        the symbol (depth5/20/50 pushes replace the whole book), while not connected, or while
+        a snapshot is already awaited."""
+        topic = f"{c.V3_CH_DEPTH_INCREASE}:{symbol}"
+        if (
+            not self.connected
+            or topic not in self.topics
+            or self.parser.depth_version(symbol) is None
+        ):
+            return False
+        self._request_snapshot(topic, now)
+        self.stats.resyncs += 1
+        self.emit(Resync(self.venue, c.V3_CH_DEPTH_INCREASE, symbol, reason))
+        return True
+
     def ping_frame(self) -> Frame:
         """The text ping (counted in the message window)."""
         self.window.record(self.clock())
@@ -254,7 +274,7 @@ class BitmartClient:
     """A v3 spot feed: gated connects, batched subscribes, text ping, gap recovery.
 
     Same shape as BitmexClient: `(config, on_event, *, on_raw, clock)`, `run()`, `close()`,
-    `subscribe()`, `unsubscribe()`, `stats`. `close()` is final.
+    `subscribe()`, `unsubscribe()`, `request_fresh_book()`, `stats`. `close()` is final.
     """
 
     def __init__(
@@ -320,6 +340,11 @@ class BitmartClient:
         """Remove topics."""
         names = expand_v3_topics(self.config.symbols, topics)
         await self.handler.send(self.session.remove(names, self._clock()))
+
+    def request_fresh_book(self, symbol: str, reason: str) -> bool:
+        """Rebuild `symbol`'s book from a fresh snapshot (it stayed crossed: updates were
+        lost); see `V3Session.request_fresh_book`. False for depth5/20/50 symbols."""
+        return self.session.request_fresh_book(symbol, reason, self._clock())
 
     def snapshot_stats(self) -> V3ClientStats:
         """Current counters."""

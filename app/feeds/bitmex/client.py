@@ -2,8 +2,8 @@
 
 `BitmexClient` drives a venue-neutral `ConnectionHandler` (back-off, budget, watchdog,
 heartbeat, statuses) with a `BitmexSession`. The per-connection BitMEX protocol logic (auth
-frames, subscribe batches, partial timeouts, resubscribes after a resync) lives in
-`BitmexProtocol`, which the multiplexed client reuses once per stream.
+frames, subscribe batches, partial timeouts, resubscribes after a resync or a requested fresh
+book) lives in `BitmexProtocol`, which the multiplexed client reuses once per stream.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from app.feeds.bitmex.constants import (
     CONNECTIONS_PER_HOUR,
     HEARTBEAT_PING_INTERVAL_S,
     HEARTBEAT_QUERY,
+    L2_TABLES,
     LIVE_URL,
     MAX_ARGS_PER_SUBSCRIBE,
     NO_SYMBOL_TABLES,
@@ -48,7 +49,7 @@ from app.feeds.bitmex.constants import (
     VENUE,
     WATCHDOG_IDLE_S,
 )
-from app.feeds.bitmex.engine import BitmexEngine
+from app.feeds.bitmex.engine import BitmexEngine, parse_topic
 from app.feeds.connection import (
     ConnectionBudget,
     ConnectionHandler,
@@ -229,6 +230,7 @@ class BitmexProtocol:
         self.authenticated = False
         self.auth_failed: str | None = None
         self._auth_due: float | None = None
+        self._refresh_due: float | None = None  # when requested fresh books are resubscribed
         self._deferred: list[str] = []
         self._dirty = False
 
@@ -241,6 +243,7 @@ class BitmexProtocol:
         self._dirty = False
         self.authenticated = False
         self.waiting.clear()
+        self._refresh_due = None
         messages: list[Message] = []
         public = self.topics
         self._deferred = []
@@ -283,6 +286,24 @@ class BitmexProtocol:
             return []
         self.stats.resubscribes += len(topics)
         return self.unsubscribe_messages(topics) + self.subscribe_messages(topics, now)
+
+    def request_fresh_book(self, symbol: str, reason: str, now: float) -> bool:
+        """Void `symbol`'s orderBookL2/orderBookL2_25 state and resubscribe its topic for a
+        fresh partial: the symbol's own topic, or the whole table when it is subscribed
+        unfiltered (every symbol's book of it then waits for the partial). The engine's
+        `Resync` is emitted here; the resubscribe goes out from `tick`, due at once.
+
+        False when there is nothing to request: no L2 topic covers the symbol (orderBook10
+        pushes whole books), or no partial of its book is held (one is already on its way).
+        """
+        table = self._l2_table_of(symbol)
+        resync = self.engine.void_book(table, symbol, reason) if table is not None else None
+        if resync is None:
+            return False
+        if self._refresh_due is None or now < self._refresh_due:
+            self._refresh_due = now
+        self._forward([resync])
+        return True
 
     def add_topics(self, topics: Iterable[str], now: float, connected: bool) -> list[Message]:
         """Remember new topics; the messages to send now if connected (else on connect).
@@ -346,23 +367,30 @@ class BitmexProtocol:
         return replies
 
     def deadline(self) -> float | None:
-        """When the next partial (or authentication reply) timeout falls due."""
+        """When the next partial (or authentication reply) timeout or requested fresh book
+        falls due."""
         due = self.waiting.next_deadline()
-        if self._auth_due is not None and (due is None or self._auth_due < due):
-            return self._auth_due
+        for other in (self._auth_due, self._refresh_due):
+            if other is not None and (due is None or other < due):
+                due = other
         return due
 
     def tick(self, now: float) -> list[Message]:
-        """Topics whose partial did not come within `partial_timeout` are resubscribed.
+        """Requested fresh books, and topics whose partial did not come within
+        `partial_timeout`, are resubscribed.
 
         No reply to authentication within `auth_timeout` drops the connection (`Reconnect`).
         """
         if self._auth_due is not None and now >= self._auth_due:
             self._auth_due = None
             raise Reconnect(f"no reply to authentication within {self.config.auth_timeout:g} s")
+        messages: list[Message] = []
+        if self._refresh_due is not None and now >= self._refresh_due:
+            self._refresh_due = None
+            messages = self.resubscribe_messages(self._take_resubscribe(), now)
         late = [t for t in self.waiting.overdue(now) if not self._arrived(t)]
         if not late:
-            return []
+            return messages
         self.stats.partial_timeouts += len(late)
         self.emit(
             FeedError(
@@ -371,13 +399,14 @@ class BitmexProtocol:
                 f"{', '.join(late)}; resubscribing",
             )
         )
-        return self.resubscribe_messages(late, now)
+        return messages + self.resubscribe_messages(late, now)
 
     def connection_lost(self, reason: str) -> None:
         """The socket/stream ended: all table state is void until fresh partials arrive."""
         self.waiting.clear()
         self.authenticated = False
         self._auth_due = None
+        self._refresh_due = None
         if self._dirty:
             self._forward(self.engine.reset(reason))
             self._dirty = False
@@ -395,6 +424,14 @@ class BitmexProtocol:
             self.waiting.done(topic)
             return True
         return False
+
+    def _l2_table_of(self, symbol: str) -> str | None:
+        """The orderBookL2/orderBookL2_25 table subscribed for `symbol` (or unfiltered)."""
+        for topic in self.topics:
+            table, scope = parse_topic(topic)
+            if table in L2_TABLES and scope in (symbol, None):
+                return table
+        return None
 
     def _take_resubscribe(self) -> list[str]:
         """Topics to refresh, mapped to what was actually subscribed (bare or per symbol)."""
@@ -462,11 +499,11 @@ class BitmexSession:
         return encode(self.protocol.handle_frame(now, frame))
 
     def deadline(self) -> float | None:
-        """The next partial timeout."""
+        """The next partial timeout or requested fresh book."""
         return self.protocol.deadline()
 
     def tick(self, now: float) -> list[Frame]:
-        """Resubscribe topics whose partial is late."""
+        """Resubscribe requested fresh books and topics whose partial is late."""
         return encode(self.protocol.tick(now))
 
     def closed(self, reason: str) -> None:
@@ -560,6 +597,21 @@ class BitmexClient:
         """Remove topics."""
         connected = self.handler.connected
         await self.handler.send(encode(self.protocol.remove_topics(topics, connected)))
+
+    def request_fresh_book(self, symbol: str, reason: str) -> bool:
+        """Rebuild `symbol`'s book from a fresh partial (it stayed crossed: messages were lost).
+
+        Voids the orderBookL2/orderBookL2_25 state holding it and resubscribes that topic
+        (`orderBookL2:SYMBOL`, or the unfiltered `orderBookL2` with every symbol's book), as an
+        unknown id does: a `Resync` event is emitted now, from inside this call, and the
+        unsubscribe/subscribe pair goes out on the connection's next turn (right after the
+        frame being handled, when called from the event callback). False when not connected
+        (the reconnect brings fresh partials anyway) or when there is nothing to request (see
+        `BitmexProtocol.request_fresh_book`).
+        """
+        if not self.handler.connected:
+            return False
+        return self.protocol.request_fresh_book(symbol, reason, self._clock())
 
     async def cancel_all_after(self, timeout_ms: int) -> None:
         """Arm (or with 0, disarm) the dead man's switch; the reply arrives as an event."""

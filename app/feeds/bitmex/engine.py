@@ -8,7 +8,8 @@ State is kept per (table, symbol filter) exactly as the server scopes its partia
   scan; sparse updates merge into the stored row;
 - an update or delete for an unknown key (or a row that cannot be applied) voids that state:
   a `Resync` event is emitted, the topic is queued for `take_resubscribe()` and later deltas are
-  dropped until a fresh partial arrives.
+  dropped until a fresh partial arrives. `void_book` does the same for an L2 book on request
+  (the client's `request_fresh_book`, when the book stays crossed).
 
 orderBookL2 / orderBookL2_25 keep, per symbol and side, only `id -> price` (prices come from
 the rows, remembered for eras whose updates carry no price; never derived from the id) and emit
@@ -273,6 +274,16 @@ class BitmexEngine:
         topics = list(self._resubscribe)
         self._resubscribe.clear()
         return topics
+
+    def void_book(self, table: str, symbol: str, reason: str) -> Resync | None:
+        """Void the L2 state holding `symbol`'s book and queue its topic for a fresh partial,
+        as an unknown id would (the symbol's own topic, or the whole unfiltered table); the
+        `Resync` to emit, or None when no partial of that book is held."""
+        l2 = self._l2.get(table)
+        book = l2.books.get(symbol) if l2 is not None else None
+        if book is None:
+            return None
+        return self._l2_void(table, book, reason)
 
     def waiting_for_partial(self) -> list[str]:
         """Subscribed (or acknowledged) topics whose partial has not arrived yet."""
