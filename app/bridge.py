@@ -68,6 +68,7 @@ class BookHealth:
 
     resyncing: dict[str, str] = field(default_factory=dict)  # symbol -> reason
     feed_state: FeedState | None = None
+    feed_detail: str = ""  # why the feed is in that state ("end of recording", a close reason)
     seen_snapshot: set[str] = field(default_factory=set)
 
     def note(self, ev: Event) -> bool:
@@ -91,13 +92,15 @@ class BookHealth:
             return True
         if isinstance(ev, FeedStatus):
             self.feed_state = ev.state
+            self.feed_detail = ev.detail
             return True
         return False
 
     def banner(self, symbol: str) -> str:
         """Banner text for `symbol`'s book, or "" when it is live and consistent."""
         if self.feed_state in ("stale", "reconnecting", "down"):
-            return f"{symbol} book is not live: feed {self.feed_state}"
+            why = f" ({self.feed_detail[:80]})" if self.feed_detail else ""
+            return f"{symbol} book is not live: feed {self.feed_state}{why}"
         reason = self.resyncing.get(symbol)
         if reason is not None:
             return f"{symbol} book resyncing ({reason}): waiting for a fresh snapshot"
@@ -136,7 +139,7 @@ class Bridge(QObject):
         self.state = state
         self._clock = clock
         self._dirty: set[str] = set()
-        self._taps: list[Callable[[Event], None]] = []
+        self._taps: list[Callable[[Event], object]] = []
         self.feeds: dict[str, FeedHealth] = {}
         self.books = BookHealth()
         self.events_received = 0
@@ -151,11 +154,11 @@ class Bridge(QObject):
         """The frame period in milliseconds."""
         return self._timer.interval()
 
-    def add_tap(self, tap: Callable[[Event], None]) -> None:
+    def add_tap(self, tap: Callable[[Event], object]) -> None:
         """Also call `tap(event)` for every event after the state applied it (cheap, no Qt)."""
         self._taps.append(tap)
 
-    def remove_tap(self, tap: Callable[[Event], None]) -> None:
+    def remove_tap(self, tap: Callable[[Event], object]) -> None:
         """Stop calling `tap`."""
         if tap in self._taps:
             self._taps.remove(tap)

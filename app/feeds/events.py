@@ -171,12 +171,14 @@ class SubscriptionAck:
 
 @dataclass(slots=True)
 class FeedError:
-    """A server error reply or a frame the client could not use. Never fatal on its own."""
+    """A server error reply or a frame the client could not use. Never fatal on its own.
+    `warning` marks the client's own notice of a fallback it took (not a server reply)."""
 
     venue: str
     message: str
     status: int | None = None
     request: Any = None
+    warning: bool = False
     kind: Literal["error"] = "error"
 
 

@@ -153,6 +153,11 @@ class FeedSession(QObject):
             self.client = self._bitmart_legacy_client()
         else:
             self.client = self._bitmex_client(credentials)
+        from app.state.crossed_guard import CrossedBookGuard
+
+        # A book that stays crossed (messages were lost) is rebuilt from a fresh snapshot.
+        self.crossed_guard = CrossedBookGuard(self.state, self.client.request_fresh_book)
+        self.bridge.add_tap(self.crossed_guard.after_event)
         self._task: asyncio.Task[None] | None = None
 
     def _replay_feed(self) -> Any:

@@ -538,13 +538,18 @@ async def run_async(args: argparse.Namespace) -> int:
 
     printer = EventPrinter(on_closed=reader_gone) if args.events else None
 
-    refusals: list[str] = []
+    refused: list[str] = []  # refused subscriptions
+    errors: list[str] = []  # other reported errors
+    warnings: list[str] = []  # the client's own notices of a fallback
 
     def on_event(event: Event) -> None:
         state.apply(event)
         refusal = refusal_text(event)
         if refusal is not None:
-            refusals.append(refusal)
+            if isinstance(event, SubscriptionAck):
+                refused.append(refusal)
+            else:
+                (warnings if getattr(event, "warning", False) else errors).append(refusal)
             print(f"depthdesk feed: {refusal}", file=sys.stderr)
         if printer is not None:
             printer(event)
@@ -563,18 +568,20 @@ async def run_async(args: argparse.Namespace) -> int:
     if book_paths:
         write_book_out(book_paths, state, outcome.counters)
         empty = [s for s in request.symbols if not (state.book(s).bids(1) or state.book(s).asks(1))]
-        if empty and refusals:
-            return fail(f"no book for {','.join(empty)}: {refusals[0]}")
+        reasons = refused or errors or warnings  # what explains an empty book best, first
+        if empty and reasons:
+            return fail(f"no book for {','.join(empty)}: {reasons[0]}")
     return EXIT_OK
 
 
 def refusal_text(event: Event) -> str | None:
-    """A one-line description of a refused subscription or a server error, else None."""
+    """A one-line description of a refused subscription or a reported error, else None."""
     if isinstance(event, SubscriptionAck) and not event.success:
         return f"{event.op} {event.topic} refused: {event.error or 'no reason given'}"
     if isinstance(event, FeedError):
         status = f" ({event.status})" if event.status is not None else ""
-        return f"server error{status}: {' '.join(event.message.split())}"
+        label = "warning" if event.warning else "error"
+        return f"{label}{status}: {' '.join(event.message.split())}"
     return None
 
 

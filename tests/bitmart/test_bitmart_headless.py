@@ -8,7 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from bitmart_helpers import fast_gate, fast_sim_config, forget_shared_fetches, serve_then_freeze
+from bitmart_helpers import (
+    fast_gate,
+    fast_sim_config,
+    forget_shared_fetches,
+    serve_then_freeze,
+    unused_port_url,
+)
 
 from app.feeds.bitmart.replay import LegacyReplayer, V3Replayer
 from app.feeds.bitmart.venues import register_bitmart_venues
@@ -199,3 +205,22 @@ async def test_legacy_record_then_replay(tmp_path: Path) -> None:
     assert book["venue"] == "bitmart-legacy"
     assert book["bids"] == truth["bids"] and book["asks"] == truth["asks"]
     assert book["last_trade"] is not None
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("private_gates")
+async def test_feed_blames_the_refusal_not_the_details_warning_for_an_empty_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.feeds.bitmart import client_legacy
+    from app.headless import feed
+
+    monkeypatch.setattr(client_legacy, "symbols_details_url", lambda url: unused_port_url())
+    out = tmp_path / "book.json"
+    async with BitmartSim(fast_sim_config()) as sim:
+        argv = ["--venue", "bitmart-legacy", "--url", sim.legacy_url, "--symbol", "BTC_USDT"]
+        argv += ["--topics", "order:BTC_USDT:11", "--book-out", str(out), "--duration", "2"]
+        assert await feed.run_async(_args(argv)) == feed.EXIT_FATAL
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert any("symbol details unavailable" in line for line in lines[:-1])  # warned first
+    assert lines[-1].startswith("depthdesk: error: no book for BTC_USDT: error: precision 11")

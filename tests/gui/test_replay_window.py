@@ -68,6 +68,8 @@ async def test_replay_into_the_window(
         assert any(r.best_ask and r.price == asks[0][0] for r in rows)
         for r in rows:
             assert r.bid == book.size_at("Buy", r.price) and r.ask == book.size_at("Sell", r.price)
+        await wait_until(lambda: "end of recording" in ladder.banner.text(), 5, "the end banner")
+        assert ladder.banner.text() == f"{SYM} book is not live: feed down (end of recording)"
         assert window.venue_box.currentText() == "Replay"
         box = window.symbol_box
         assert {box.itemText(i) for i in range(box.count())} >= {"LTCUSD", "EOSM21", "DOGEUSDT"}

@@ -12,11 +12,11 @@ from pytestqt.qtbot import QtBot
 
 from app.bridge import Bridge
 from app.feeds.bitmart.parse_v3 import V3Parser
-from app.feeds.bitmex.client import BitmexClient, BitmexConfig
 from app.feeds.bitmex.engine import BitmexEngine
 from app.feeds.events import FeedStatus, Latency, Reset, Resync
+from app.gui import venues
+from app.gui.session import FeedSession, SessionSpec
 from app.gui.status_bar import StatusBar
-from app.state.crossed_guard import CrossedBookGuard
 from app.state.market import MarketState
 from app.widgets.ladder.widget import LadderWidget
 from tests.gui.conftest import book, instrument, keep_artifact, wait_until
@@ -218,8 +218,9 @@ def test_a_resync_of_an_unfiltered_book_table_marks_every_shown_book(qtbot: QtBo
 async def test_ladder_banner_while_the_guard_rebuilds_a_crossed_book(
     themes, artifacts: Path
 ) -> None:
-    """The window's wiring: the BitMEX client reports to `Bridge.on_event` and the crossed-book
-    guard is a bridge tap. Red while crossed, orange while the fresh book is on its way."""
+    """The window's FeedSession: its BitMEX client reports to `Bridge.on_event` and its
+    crossed-book guard is a bridge tap. Red while crossed, orange while the fresh book is on
+    its way."""
     rows = [
         l2_row(SYM, 1, "Sell", 2000, 60001.0),
         l2_row(SYM, 2, "Sell", 300, 60000.5),
@@ -232,17 +233,14 @@ async def test_ladder_banner_while_the_guard_rebuilds_a_crossed_book(
     app.setQuitOnLastWindowClosed(False)  # as the window's runner: closing the ladder ends no loop
     async with MiniBitmex() as srv:
         srv.books[SYM] = rows
-        session = _Session()
+        session = FeedSession(SessionSpec(venues.CUSTOM, SYM, srv.url), srv.url)
         session.state.apply(instrument(SYM, 0.5))
-        config = BitmexConfig(url=srv.url, topics=[f"orderBookL2:{SYM}"], watchdog_idle=30.0)
-        client = BitmexClient(config, session.bridge.on_event)
-        guard = CrossedBookGuard(session.state, client.request_fresh_book)
-        session.bridge.add_tap(guard.after_event)
+        guard = session.crossed_guard
         widget = LadderWidget()
         widget.resize(520, 360)
         widget.bind_session(session)  # type: ignore[arg-type]
         widget.show()
-        task = asyncio.create_task(client.run())
+        session.start()
         try:
             await wait_until(lambda: session.state.book(SYM).best_bid() is not None, 5, "book")
             assert widget.banner.isHidden()
@@ -270,8 +268,6 @@ async def test_ladder_banner_while_the_guard_rebuilds_a_crossed_book(
             assert book_now.bids() == [(60001.0, 900)] and book_now.asks() == [(60002.0, 250)]
             assert widget.banner_level == "" and guard.requests == 1
         finally:
-            await client.close()
-            await task
-            session.bridge.stop()
+            await session.close()
             widget.close()
             widget.deleteLater()

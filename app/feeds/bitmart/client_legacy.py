@@ -288,7 +288,7 @@ class BitmartLegacyClient:
         except DetailsError as exc:
             text = f"symbol details unavailable from {url} ({exc}): precisions sent unchecked"
             log.warning("%s", text)
-            self.on_event(FeedError(self.config.venue, text, request=url))
+            self.on_event(FeedError(self.config.venue, text, request=url, warning=True))
             return False
         for symbol, entry in details.items():
             self.config.precision_ranges.setdefault(symbol, entry.precision_range)
