@@ -1,26 +1,76 @@
-"""Number formatting shared by the widgets (prices by tick, sizes by lot step, money)."""
+"""Number formatting shared by the widgets (prices by tick, sizes by lot step, money).
+
+Every number is written in plain decimals with thousands separators, never in scientific
+notation: a 1e-07 tick reads 0.0000001, a 1e16 price 10,000,000,000,000,000.
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 MAX_SIZE_DECIMALS = 8
+MAX_PRICE_DECIMALS = 12
+_CLEAN_DIGITS = 12  # significant digits a step or price is trusted to (float noise beyond)
+
+
+def _written_decimals(value: float, cap: int) -> int:
+    """Decimals `value` is written with once float noise is rounded off (0.5 → 1, 1e-07 → 7,
+    0.1 + 0.2 → 1, 50 → 0), at most `cap`."""
+    try:
+        exponent = Decimal(f"{value:.{_CLEAN_DIGITS}g}").as_tuple().exponent
+    except InvalidOperation:
+        return cap
+    return min(cap, max(0, -exponent)) if isinstance(exponent, int) else cap
 
 
 def decimals_for_step(step: float) -> int:
-    """How many decimals show a price on a grid of `step` exactly (0.5 → 1, 0.01 → 2, 5 → 0)."""
+    """How many decimals show a price on a grid of `step` exactly (0.5 → 1, 0.01 → 2, 5 → 0,
+    1e-07 → 7), at most `MAX_PRICE_DECIMALS`."""
     if step <= 0 or not math.isfinite(step):
         return 2
-    text = f"{step:.10f}".rstrip("0")
-    return len(text.split(".")[1]) if "." in text else 0
+    return _written_decimals(step, MAX_PRICE_DECIMALS)
+
+
+def price_decimals_seen(prices: Iterable[float]) -> int | None:
+    """The most decimals any of these venue prices is written with (None for no finite price):
+    the decimals to show a market's prices with before its tick is known."""
+    seen = [_written_decimals(p, MAX_PRICE_DECIMALS) for p in prices if math.isfinite(p)]
+    return max(seen) if seen else None
+
+
+def infer_tick(prices: Iterable[float]) -> float | None:
+    """The smallest positive gap between consecutive prices (a tick guess before instruments)."""
+    ordered = sorted(p for p in set(prices) if math.isfinite(p))
+    # gaps below the float noise of the prices themselves are no gaps
+    gaps = [b - a for a, b in itertools.pairwise(ordered) if b - a > max(-a, b) * 1e-12]
+    if not gaps:
+        return None
+    gap = min(gaps)
+    # snap to a clean decimal step (0.5, 0.01, 5, 0.0000001 ...)
+    exponent = math.floor(math.log10(gap))
+    for mult in (1, 2, 2.5, 5, 10):
+        step = mult * 10**exponent
+        if step >= gap * 0.999:
+            return float(f"{step:.6g}")
+    return gap
 
 
 def fmt_price(price: float | None, decimals: int) -> str:
     """A price with thousands separators and exactly `decimals` decimals."""
     if price is None or not math.isfinite(price):
         return ""
-    return f"{price:,.{decimals}f}"
+    return f"{price:,.{max(0, decimals)}f}"
+
+
+def fmt_step(step: float | None) -> str:
+    """A price step (tick, row height) in as few plain decimals as write it exactly:
+    0.5 · 0.0000001 · 25 · 1,000."""
+    if step is None or not math.isfinite(step):
+        return ""
+    return fmt_price(step, _written_decimals(step, MAX_PRICE_DECIMALS))
 
 
 def fmt_size(size: float | None, decimals: int | None = None, blank_zero: bool = True) -> str:
@@ -40,14 +90,16 @@ def fmt_size(size: float | None, decimals: int | None = None, blank_zero: bool =
         return ""
     mag = abs(size)
     if mag >= 1e9:
-        return f"{size / 1e9:.2f}B"
+        return f"{size / 1e9:,.2f}B"
     if mag >= 1e6:
         return f"{size / 1e6:.2f}M"
     if decimals is not None:
         return f"{size:,.{decimals}f}"
     if mag >= 100 or size == int(size):
         return f"{size:,.0f}"
-    return f"{size:,.4f}".rstrip("0").rstrip(".")
+    # four decimals, more for a size that would otherwise read 0 (0.0000123)
+    places = 4 if mag >= 1e-4 else min(MAX_PRICE_DECIMALS, 2 - math.floor(math.log10(mag)))
+    return f"{size:,.{places}f}".rstrip("0").rstrip(".")
 
 
 def size_decimals(size: float, cap: int = MAX_SIZE_DECIMALS) -> int:

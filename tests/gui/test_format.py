@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from app.widgets.format import (
+    MAX_PRICE_DECIMALS,
     SizeDecimals,
     decimals_for_step,
     decimals_to_show,
@@ -12,6 +15,9 @@ from app.widgets.format import (
     fmt_price,
     fmt_signed,
     fmt_size,
+    fmt_step,
+    infer_tick,
+    price_decimals_seen,
     size_decimals,
 )
 
@@ -23,10 +29,54 @@ def test_decimals_for_step() -> None:
     assert decimals_for_step(1e-8) == 8
 
 
+def test_decimals_for_tiny_big_and_noisy_steps() -> None:
+    assert decimals_for_step(1e-7) == 7 and decimals_for_step(3e-7) == 7
+    assert decimals_for_step(2.5e-8) == 9 and decimals_for_step(1e-11) == 11
+    assert decimals_for_step(1e-15) == MAX_PRICE_DECIMALS
+    assert decimals_for_step(0.1 + 0.2) == 1  # float noise is no decimal
+    assert decimals_for_step(1e-7 * 3) == 7
+    assert decimals_for_step(50.0) == 0 and decimals_for_step(1e16) == 0
+    for bad in (0.0, -0.5, math.nan, math.inf):
+        assert decimals_for_step(bad) == 2
+
+
+def test_prices_and_steps_never_use_scientific_notation() -> None:
+    assert fmt_price(0.0001268, decimals_for_step(1e-7)) == "0.0001268"
+    assert fmt_price(0.00000612, decimals_for_step(1e-8)) == "0.00000612"
+    assert fmt_price(6.129e-6, decimals_for_step(1e-10)) == "0.0000061290"
+    assert fmt_price(61234.5, decimals_for_step(0.5)) == "61,234.5"  # XBTUSD as before
+    assert fmt_price(1e16, 1) == "10,000,000,000,000,000.0"
+    assert fmt_price(0.5, -3) == "0"  # a negative decimals count is no decimals
+    assert fmt_step(1e-7) == "0.0000001" and fmt_step(1e-8) == "0.00000001"
+    assert fmt_step(2.5e-8) == "0.000000025" and fmt_step(0.5) == "0.5"
+    assert fmt_step(5.0) == "5" and fmt_step(1000.0) == "1,000"
+    assert fmt_step(1e16) == "10,000,000,000,000,000"
+    assert fmt_step(1e-7 * 3) == "0.0000003"
+    assert fmt_step(None) == "" and fmt_step(math.nan) == ""
+    for value in (1e-7, 1e-8, 3.3e-9, 1e-12, 1e15, 1e16, 1e21, 123456789012.5):
+        for text in (fmt_step(value), fmt_price(value, 12), fmt_size(value)):
+            assert "e" not in text.lower(), text
+
+
+def test_price_decimals_seen_and_tiny_ticks_inferred() -> None:
+    assert price_decimals_seen([0.0001268, 0.0001266]) == 7
+    assert price_decimals_seen([61234.5, 61240.0]) == 1
+    assert price_decimals_seen([0.1 + 0.2]) == 1
+    assert price_decimals_seen([]) is None and price_decimals_seen([math.nan]) is None
+    assert infer_tick([0.0001268, 0.0001269, 0.0001266]) == 1e-7
+    assert infer_tick([6.1290e-6, 6.1291e-6, 6.1295e-6]) == 1e-10
+    assert infer_tick([100.0, 100.5, math.nan, 101.5]) == 0.5
+    assert infer_tick([-1.0, -0.5]) == 0.5
+    assert infer_tick([5.0, 5.0 + 1e-16]) is None  # float noise is no gap
+
+
 def test_sizes_prices_and_money() -> None:
     assert fmt_size(0) == "" and fmt_size(0, blank_zero=False) == "0"
     assert fmt_size(1234) == "1,234"
     assert fmt_size(0.25) == "0.25"
+    assert fmt_size(0.00012345) == "0.0001"
+    assert fmt_size(0.0000123) == "0.0000123"  # a tiny size never reads 0
+    assert fmt_size(1.5e9) == "1.50B" and fmt_size(1.5e13) == "15,000.00B"
     assert fmt_size(12_345_678) == "12.35M"
     assert fmt_price(60000.5, 1) == "60,000.5"
     assert fmt_price(None, 1) == ""

@@ -12,11 +12,14 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from app.widgets.format import MAX_PRICE_DECIMALS, decimals_for_step, fmt_price, fmt_step
 
 BODY_FRACTION = 0.7
 LOD_MAX_BARS = 3000
+LABEL_MARGIN = 6  # px right of the widest price label
 
 
 def resample(
@@ -155,9 +158,9 @@ class CandlesItem(PathsItem):
         y_low, y_high = float(np.min(lo)), float(np.max(h))
         if not (math.isfinite(y_low) and math.isfinite(y_high)):
             y_low, y_high = 0.0, 1.0
-        self._rect = QRectF(
-            float(t[0]), y_low, float(t[-1] + width - t[0]), max(y_high - y_low, 1e-9)
-        )
+        # flat candles still need a height, in proportion to prices of any magnitude
+        height = max(y_high - y_low, abs(y_high) * 1e-9, 1e-300)
+        self._rect = QRectF(float(t[0]), y_low, float(t[-1] + width - t[0]), height)
         self.update()
 
 
@@ -187,34 +190,69 @@ class VolumeItem(PathsItem):
 
 
 class PriceAxis(pg.AxisItem):
-    """Right-hand price axis with thousands separators and the instrument's decimals."""
+    """Right-hand price axis: labels on the instrument's price grid, written with its decimals
+    and thousands separators (never SI-scaled or in scientific notation: 0.0001268 stays so)."""
 
     def __init__(self, orientation: str = "right") -> None:
         super().__init__(orientation)
+        self.enableAutoSIPrefix(False)
+        self.tick: float | None = None
         self.decimals: int | None = None
 
+    def set_price_format(self, tick: float | None, decimals: int | None) -> None:
+        """The price step labels stay on (None: any) and the most decimals they show (None:
+        as many as the label spacing needs); redraws the labels."""
+        self.tick = tick if tick is not None and math.isfinite(tick) and tick > 0 else None
+        self.decimals = decimals
+        self.picture = None
+        self.update()
+
+    def tickSpacing(self, low: float, high: float, size: float) -> list[tuple[float, float]]:
+        levels: list[tuple[float, float]] = super().tickSpacing(low, high, size)
+        tick = self.tick
+        if tick is None:
+            return levels
+        # labels between two prices the market can trade at would read as prices it cannot
+        kept = [(spacing, offset) for spacing, offset in levels if spacing >= tick * (1 - 1e-9)]
+        return kept or [(tick, 0.0)]
+
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [fmt_price(v * scale, self.label_decimals(spacing)) for v in values]
+
+    def label_decimals(self, spacing: float) -> int:
+        """Decimals of labels `spacing` apart: those of the spacing, at most the instrument's."""
+        if not spacing > 0 or not math.isfinite(spacing):
+            return 2 if self.decimals is None else self.decimals
+        places = -math.floor(math.log10(spacing))  # 20 → -1, 0.5 → 1, 1e-07 → 7
         if self.decimals is None:
-            decimals = max(0, -math.floor(math.log10(spacing))) if spacing > 0 else 2
-        else:
-            decimals = min(self.decimals, max(0, -math.floor(math.log10(spacing)) + 1))
-        return [f"{v * scale:,.{decimals}f}" for v in values]
+            return min(max(0, places), MAX_PRICE_DECIMALS)
+        return min(self.decimals, max(0, places + 1))
+
+    def label_width(self, prices: list[float]) -> int:
+        """Pixels the axis needs to show labels for these prices in full (pyqtgraph drops a
+        label wider than its axis instead of clipping it)."""
+        decimals = self.decimals if self.decimals is not None else MAX_PRICE_DECIMALS
+        font = self.style["tickFont"] or self.font()
+        metrics = QFontMetricsF(font)
+        widest = max((metrics.horizontalAdvance(fmt_price(p, decimals)) for p in prices), default=0)
+        offset = max(0, self.style["tickLength"]) + self.style["tickTextOffset"][0]
+        return math.ceil(widest + offset + LABEL_MARGIN)
 
 
 class VolumeAxis(pg.AxisItem):
-    """Volume axis with compact labels (250K, 1.2M)."""
+    """Volume axis with compact labels (250K, 1.2M), plain decimals below a thousand."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         out = []
         for v in values:
             v *= scale
             mag = abs(v)
-            if mag >= 1e9:
-                out.append(f"{v / 1e9:.1f}B")
-            elif mag >= 1e6:
-                out.append(f"{v / 1e6:.1f}M")
-            elif mag >= 1e3:
-                out.append(f"{v / 1e3:.0f}K")
+            for unit, suffix, least in ((1e9, "B", 1), (1e6, "M", 1), (1e3, "K", 0)):
+                if mag >= unit:
+                    # as many decimals as labels `spacing` apart need: 1.5K beside 2.0K
+                    places = max(least, min(2, decimals_for_step(spacing * scale / unit)))
+                    out.append(f"{v / unit:.{places}f}{suffix}")
+                    break
             else:
-                out.append(f"{v:g}")
+                out.append(fmt_step(v))
         return out

@@ -4,18 +4,21 @@ Data come from the session's CandleStore: closed bars are drawn by one cached it
 when `closed_version` changes (or the level of detail does), the live bar by a small item
 redrawn per tick. The view follows the newest bar only while the right edge is in view; End or
 the "Latest" button jumps back. The wheel zooms time, the price axis fits the visible bars.
+Prices (readout, axis labels, account lines) are written with the market's tick decimals, the
+tick taken where the ladder takes it; the right axes widen for long labels (0.0000061290).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -39,7 +42,13 @@ from app.widgets.chart.items import (
     VolumeItem,
     resample,
 )
-from app.widgets.format import decimals_for_step, fmt_price, fmt_size
+from app.widgets.format import (
+    decimals_for_step,
+    fmt_price,
+    fmt_size,
+    infer_tick,
+    price_decimals_seen,
+)
 
 if TYPE_CHECKING:
     from app.gui.session import FeedSession
@@ -52,6 +61,12 @@ MIN_VISIBLE_BARS = 30  # a short history (a venue without back-fill) is not sque
 RIGHT_MARGIN_BARS = 3
 REDRAW_MS = 40  # at most 25 chart redraws a second
 Y_PAD = 0.08
+MIN_TICKS_IN_VIEW = 6  # the price axis spans at least this many ticks
+FLAT_SPAN = 2e-4  # flat bars: the price axis spans this fraction of the price
+AXIS_WIDTH = 72  # px of the right axes, more when the price labels need it
+AXIS_SHRINK_SLACK = 12  # px a wider axis keeps before narrowing again (no jitter)
+DEFAULT_DECIMALS = 1  # prices of a market whose tick and prices are not known yet
+BOOK_TICK_LEVELS = 50  # levels per side the tick is inferred from (as the ladder does)
 
 
 class ChartWidget(QWidget):
@@ -69,9 +84,13 @@ class ChartWidget(QWidget):
         self._closed_seen = -1
         self._live_seen = -1
         self._lod = 1
-        self._decimals = 1
+        self._tick: float | None = None
+        self._decimals = DEFAULT_DECIMALS
+        self._seen_decimals = -1  # most decimals the shown bars' prices have (-1: none yet)
+        self.axis_width = AXIS_WIDTH
         self._adjusting = False
         self._fitted = False  # the view was placed on real bars at least once
+        self._readout_x: float | None = None  # the bar the readout describes (None: newest)
 
         # controls
         self.tf_group = QButtonGroup(self)
@@ -136,7 +155,8 @@ class ChartWidget(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.showAxis("right")
             plot.hideAxis("left")
-            plot.getAxis("right").setWidth(72)
+            plot.getAxis("right").setTickFont(self.font())
+            plot.getAxis("right").setWidth(AXIS_WIDTH)
         self.price_plot.getAxis("bottom").setStyle(showValues=False)
         self.price_plot.getAxis("bottom").setHeight(4)
         self.volume_plot.getAxis("right").setStyle(tickTextOffset=4)
@@ -240,9 +260,14 @@ class ChartWidget(QWidget):
         self.series = None
         if self.session is not None and self._symbol:
             self.series = self.session.state.candles(self._symbol).series(self.timeframe)
-            tick = price_step(self.session, self._symbol)
-            self._decimals = decimals_for_step(tick) if tick else 1
-            self.price_axis.decimals = self._decimals if tick else None
+        self._tick = None
+        self._decimals = DEFAULT_DECIMALS
+        self._seen_decimals = -1
+        self.price_axis.set_price_format(None, None)
+        if self.series is not None and len(self.series):
+            _t, o, h, lo, c, _v = self.series.all_arrays()
+            self._observe_prices(a[-DEFAULT_VISIBLE_BARS:] for a in (o, h, lo, c))
+        self._update_price_format()
         self._closed_seen = -1
         self._live_seen = -1
         self._lod = 1
@@ -253,10 +278,78 @@ class ChartWidget(QWidget):
 
     def _on_frame(self, aspects: Any) -> None:
         watched = f"candles:{self._symbol}" in aspects or f"trades:{self._symbol}" in aspects
+        if "instruments" in aspects or (f"book:{self._symbol}" in aspects and self._tick is None):
+            self._update_price_format()
         if watched and not self._redraw.isActive():
             self._redraw.start()
         if "account" in aspects:
             self.update_account_lines()
+
+    # ---- price format ----------------------------------------------------------------
+    @property
+    def price_decimals(self) -> int:
+        """Decimals the chart writes prices with (readout, labels, account lines)."""
+        return self._decimals
+
+    @property
+    def tick(self) -> float | None:
+        """The price step the chart's labels stay on (None while unknown)."""
+        return self._tick
+
+    def _find_tick(self) -> float | None:
+        """The ladder's tick source: the session's price step (instrument tick, venue
+        grouping), else the book's own tick, else one inferred from the book's prices."""
+        session = self.session
+        if session is None or not self._symbol:
+            return None
+        step = price_step(session, self._symbol)
+        if step:
+            return step
+        book = session.state.book(self._symbol)
+        step = getattr(book, "tick_size", None)
+        if isinstance(step, float | int) and step > 0:
+            return float(step)
+        prices = [p for p, _ in book.bids(BOOK_TICK_LEVELS)]
+        prices += [p for p, _ in book.asks(BOOK_TICK_LEVELS)]
+        return infer_tick(prices)
+
+    def _update_price_format(self) -> None:
+        """Write prices with the market's tick decimals as soon as the tick is known, never
+        with fewer than the bars' prices have (a book grouped coarser than the trades)."""
+        tick = self._find_tick()
+        if tick:
+            decimals = max(decimals_for_step(tick), self._seen_decimals)
+        elif self._seen_decimals >= 0:
+            decimals = self._seen_decimals
+        else:
+            decimals = DEFAULT_DECIMALS
+        if tick == self._tick and decimals == self._decimals:
+            return
+        self._tick = tick
+        self._decimals = decimals
+        self.price_axis.set_price_format(tick, decimals)
+        self._fit_axis_width()
+        self.update_account_lines()
+        if not self.v_line.isVisible():
+            self.show_readout(None)
+
+    def _observe_prices(self, arrays: Iterable[Iterable[float]]) -> bool:
+        """Learn the decimals of these bar prices; True when they have more than any before."""
+        seen = price_decimals_seen(float(p) for a in arrays for p in a)
+        if seen is None or seen <= self._seen_decimals:
+            return False
+        self._seen_decimals = seen
+        return True
+
+    def _fit_axis_width(self) -> None:
+        """Widen both right axes (they stay equal so candles and volume bars line up) when
+        the price labels need more room; narrow them again only when much less is needed."""
+        _, (y0, y1) = self.price_plot.vb.viewRange()
+        need = max(AXIS_WIDTH, self.price_axis.label_width([y0, y1]))
+        if need > self.axis_width or need < self.axis_width - AXIS_SHRINK_SLACK:
+            self.axis_width = need
+            for plot in (self.price_plot, self.volume_plot):
+                plot.getAxis("right").setWidth(need)
 
     def update_account_lines(self) -> None:
         """Working orders and the position (entry, liquidation) of the shown symbol as lines."""
@@ -282,6 +375,8 @@ class ChartWidget(QWidget):
                 item.clear()
             self._show_empty(True)
             return
+        if self._tick is None:
+            self._update_price_format()
         was_at_edge = self._right_edge_in_view()
         new_bar = False
         if series.closed_version != self._closed_seen:
@@ -300,6 +395,8 @@ class ChartWidget(QWidget):
                     for x in (live.open_time, live.open, live.high, live.low, live.close)
                 ]
                 self.live_item.set_data(a[0], a[1], a[2], a[3], a[4], self.interval)
+                if self._observe_prices(a[1:]):
+                    self._update_price_format()
                 self.live_volume.set_data(a[0], a[1], a[4], np.array([live.volume]), self.interval)
                 self.last_line.setPos(live.close)
         self._show_empty(len(series) == 0)
@@ -332,6 +429,8 @@ class ChartWidget(QWidget):
         self._lod = self._lod_factor(len(t))
         if self._lod > 1:
             t, o, h, lo, c, v = resample(t, o, h, lo, c, v, self._lod)
+        if self._observe_prices(a[-DEFAULT_VISIBLE_BARS:] for a in (o, h, lo, c)):
+            self._update_price_format()
         width = self.interval * self._lod
         self.closed_item.set_data(t, o, h, lo, c, width)
         self.closed_volume.set_data(t, o, c, v, width)
@@ -399,12 +498,12 @@ class ChartWidget(QWidget):
             vols.append(live.volume)
         if not highs:
             return
-        top, bottom = max(highs), min(lows)
-        pad = (top - bottom) * Y_PAD or max(abs(top) * 1e-4, 1e-6)
+        want = y_range(max(highs), min(lows), self._tick)
         (_, _), (y0, y1) = self.price_plot.vb.viewRange()
-        want = (bottom - pad, top + pad)
-        if abs(y0 - want[0]) > 1e-9 or abs(y1 - want[1]) > 1e-9:
+        tolerance = (want[1] - want[0]) * 1e-6  # relative: prices of any magnitude
+        if abs(y0 - want[0]) > tolerance or abs(y1 - want[1]) > tolerance:
             self.price_plot.setYRange(want[0], want[1], padding=0)
+            self._fit_axis_width()
         vmax = max(vols) if vols else 0.0
         self.volume_plot.setYRange(0, vmax * 1.1 if vmax > 0 else 1.0, padding=0)
         (ex0, ex1), (ey0, ey1) = self.price_plot.vb.viewRange()
@@ -445,7 +544,9 @@ class ChartWidget(QWidget):
         self.show_readout(point.x())
 
     def show_readout(self, x: float | None) -> None:
-        """Write the OHLCV line of the bar under x (None: the newest bar)."""
+        """Write the OHLCV line of the bar under x (None: the newest bar). A narrow chart drops
+        the symbol and timeframe, then the bar's time, before it cuts any price."""
+        self._readout_x = x
         series = self.series
         if series is None or len(series) == 0:
             self.readout.setText("")
@@ -458,15 +559,47 @@ class ChartWidget(QWidget):
         change = (c[i] - o[i]) / o[i] * 100 if o[i] else 0.0
         d = self._decimals
         stamp = _fmt_stamp(float(t[i]), self.interval)
-        self.readout.setText(
-            f"<span style='color:{theme.dim_text}'>{self._symbol} {self.timeframe} {stamp}</span> "
-            f"O <span style='color:{colour}'>{fmt_price(o[i], d)}</span> "
-            f"H <span style='color:{colour}'>{fmt_price(h[i], d)}</span> "
-            f"L <span style='color:{colour}'>{fmt_price(lo[i], d)}</span> "
-            f"C <span style='color:{colour}'>{fmt_price(c[i], d)}</span> "
-            f"V <span style='color:{colour}'>{fmt_size(v[i], blank_zero=False)}</span> "
-            f"<span style='color:{colour}'>{change:+.2f}%</span>"
+        values = [
+            ("O", fmt_price(o[i], d)),
+            ("H", fmt_price(h[i], d)),
+            ("L", fmt_price(lo[i], d)),
+            ("C", fmt_price(c[i], d)),
+            ("V", fmt_size(v[i], blank_zero=False)),
+            ("", f"{change:+.2f}%"),
+        ]
+        plain = " ".join(f"{k} {text}" if k else text for k, text in values)
+        rich = " ".join(
+            f"{k} <span style='color:{colour}'>{text}</span>"
+            if k
+            else f"<span style='color:{colour}'>{text}</span>"
+            for k, text in values
         )
+        metrics = self.readout.fontMetrics()
+        room = self.readout.width()
+        for head in (f"{self._symbol} {self.timeframe} {stamp}", stamp, ""):
+            line = f"{head} {plain}" if head else plain
+            if not head or room <= 0 or metrics.horizontalAdvance(line) <= room:
+                break
+        prefix = f"<span style='color:{theme.dim_text}'>{head}</span> " if head else ""
+        self.readout.setText(prefix + rich)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.show_readout(self._readout_x)
+
+
+def y_range(top: float, bottom: float, tick: float | None) -> tuple[float, float]:
+    """The price range showing bars from `bottom` to `top`: padded by `Y_PAD`, at least
+    `MIN_TICKS_IN_VIEW` ticks, and for flat bars `FLAT_SPAN` of the price (1.0 at price 0)."""
+    span = top - bottom
+    least = MIN_TICKS_IN_VIEW * tick if tick else 0.0
+    if span <= 0:
+        least = max(least, abs(top) * FLAT_SPAN) or 1.0
+    if span * (1 + 2 * Y_PAD) < least:
+        mid = (top + bottom) / 2
+        return mid - least / 2, mid + least / 2
+    pad = span * Y_PAD
+    return bottom - pad, top + pad
 
 
 def _fmt_stamp(ts: float, interval: float) -> str:

@@ -7,7 +7,6 @@ sizes, traded volume, flashes, last-print fade, pre-formatted strings); `data()`
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -20,12 +19,14 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from app.feeds.events import Side
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.widgets.format import (
+    MAX_PRICE_DECIMALS,
     SizeDecimals,
     decimals_for_step,
     decimals_to_show,
     fit_size_decimals,
     fmt_price,
     fmt_size,
+    infer_tick,
 )
 from app.widgets.glyphs import SIGMA
 from app.widgets.table import FixedColumnsModel, Index
@@ -57,22 +58,6 @@ EDGE_MARGIN_ROWS = 2  # edge mode re-centres once the best price is this close t
 
 # (side, price, remaining quantity) of the user's working orders for one symbol.
 OrdersSource = Callable[[str], Iterable[tuple[Side, float, float]]]
-
-
-def infer_tick(prices: Iterable[float]) -> float | None:
-    """The smallest positive gap between consecutive prices (a tick guess before instruments)."""
-    ordered = sorted(set(prices))
-    gaps = [b - a for a, b in itertools.pairwise(ordered) if b - a > 1e-12]
-    if not gaps:
-        return None
-    gap = min(gaps)
-    # snap to a clean decimal step (0.5, 0.01, 5 ...)
-    exponent = math.floor(math.log10(gap))
-    for mult in (1, 2, 2.5, 5, 10):
-        step = mult * 10**exponent
-        if step >= gap * 0.999:
-            return round(step, 12) if exponent < 0 else step
-    return gap
 
 
 def edge_margin(rows: int) -> int:
@@ -391,7 +376,7 @@ class LadderModel(FixedColumnsModel):
 
     def _bucket_price(self, bucket: int) -> float:
         assert self._tick is not None
-        return round(bucket * self.grouping * self._tick, 10)
+        return round(bucket * self.grouping * self._tick, MAX_PRICE_DECIMALS)
 
     def _ensure_tick(self) -> bool:
         """Use the instrument's tick (or the book's); until one is known, infer it from prices.

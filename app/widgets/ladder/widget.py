@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QMouseEvent, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QAbstractItemModel, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QMouseEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,10 +23,11 @@ from app.feeds.events import Side
 from app.gui import settings as cfg
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.widgets.binding import follow_frames, lot_step, price_step
-from app.widgets.format import fmt_price
+from app.widgets.format import decimals_for_step, fmt_price, fmt_step
 from app.widgets.glyphs import TIMES
 from app.widgets.ladder.delegate import PAD, LadderDelegate
 from app.widgets.ladder.model import (
+    COL_PRICE,
     GROUPINGS,
     MODE_CENTRE,
     MODE_EDGE,
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 
 ANIMATION_MS = 33
 WHEEL_ROWS = 3
+PRICE_GAP = 6  # px kept free beside the widest price, beyond the cell padding
+PRICE_TEMPLATE = "00,000.0"  # the price column is never narrower than such a price
+INFO_MAX_CHARS = 32  # the header line never asks for more room than this
 _MODE_LABELS = (
     (MODE_FIXED, "Fixed"),
     (MODE_EDGE, "Re-centre at edge"),
@@ -76,6 +80,47 @@ class LadderView(QTableView):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         hh.setHighlightSections(False)
         hh.setMinimumSectionSize(40)
+        self._price_chars = 0
+        self._price_need = 0  # px the widest price needs
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if model is not None:
+            self.reset_price_column()
+
+    def fit_price_column(self, widest: str) -> None:
+        """Give the price column at least the width of `widest` in bold (the inside market's
+        font) plus padding and a gap each side, so the size columns' numbers never touch its
+        prices. It only grows (`reset_price_column` starts over)."""
+        if len(widest) <= self._price_chars:
+            return
+        self._price_chars = len(widest)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        self._price_need = QFontMetrics(bold).horizontalAdvance(widest) + 2 * (PAD + PRICE_GAP)
+        self._apply_price_width()
+
+    def reset_price_column(self) -> None:
+        """Fit the price column afresh (another market or price step)."""
+        self._price_chars = 0
+        self.fit_price_column(PRICE_TEMPLATE)
+
+    def _apply_price_width(self) -> None:
+        """All columns share the width equally while the prices fit their share; otherwise
+        the price column gets what its prices need and the others share the rest."""
+        header = self.horizontalHeader()
+        columns = header.count()
+        if columns <= COL_PRICE:
+            return
+        if self._price_need * columns > self.viewport().width():
+            header.setSectionResizeMode(COL_PRICE, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(COL_PRICE, self._price_need)
+        else:
+            header.setSectionResizeMode(COL_PRICE, QHeaderView.ResizeMode.Stretch)
+
+    def price_column_width(self) -> int:
+        """Width of the price column in pixels."""
+        return self.horizontalHeader().sectionSize(COL_PRICE)
 
     def row_height(self) -> int:
         """Height of one price row in pixels."""
@@ -110,7 +155,48 @@ class LadderView(QTableView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._apply_price_width()
         self.rows_fit.emit(max(1, self.viewport().height() // self.row_height()))
+
+
+class FittingLabel(QLabel):
+    """A right-aligned label showing the longest of its texts that fits its width (none when
+    even the shortest does not). It asks for the longest text's width up to `INFO_MAX_CHARS`
+    characters, so a long line (a 0.0000001 step) never widens the dock; the tooltip has it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: list[str] = []
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def set_texts(self, texts: list[str]) -> None:
+        """The forms of the line, longest first."""
+        if texts != self._texts:
+            self._texts = list(texts)
+            self.setToolTip(texts[0] if texts else "")
+            self._choose()
+            self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        longest = max((metrics.horizontalAdvance(t) for t in self._texts), default=0)
+        cap = metrics.horizontalAdvance("0" * INFO_MAX_CHARS)
+        margins = self.contentsMargins()
+        width = min(longest, cap) + margins.left() + margins.right()
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._choose()
+
+    def _choose(self) -> None:
+        metrics = self.fontMetrics()
+        room = self.contentsRect().width()
+        fitting = (t for t in self._texts if metrics.horizontalAdvance(t) <= room)
+        self.setText(next(fitting, ""))
 
 
 class LadderWidget(QWidget):
@@ -142,7 +228,7 @@ class LadderWidget(QWidget):
         self.precision_box.setToolTip("Price grouping the venue sends the book at")
         self.precision_label.hide()
         self.precision_box.hide()
-        self.info = QLabel(self)
+        self.info = FittingLabel(self)
         self.info.setObjectName("ladderInfo")
         self.banner = QLabel(self)
         self.banner.setObjectName("staleBanner")
@@ -160,8 +246,7 @@ class LadderWidget(QWidget):
         controls.addWidget(self.precision_box)
         controls.addWidget(self.centre_button)
         controls.addWidget(self.reset_volume_button)
-        controls.addStretch(1)
-        controls.addWidget(self.info)
+        controls.addWidget(self.info, 1)
 
         self.view = LadderView(self)
         self.view.setModel(self.model)
@@ -193,12 +278,15 @@ class LadderWidget(QWidget):
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self._fit_size_columns)
         self.view.horizontalHeader().sectionResized.connect(lambda *_: self._fit_timer.start())
+        self.model.modelReset.connect(self._fit_price_column)
+        self.model.dataChanged.connect(self._fit_price_column)
 
     # ---- feature protocol ------------------------------------------------------------
     def bind_session(self, session: FeedSession | None) -> None:
         """Follow the session's book of its symbol."""
         self.session = follow_frames(self.session, session, self._on_frame)
         self._show_precisions(session)
+        self.view.reset_price_column()
         if session is None:
             self._symbol = ""
             self.model.set_source(None, "")
@@ -279,7 +367,9 @@ class LadderWidget(QWidget):
     def _on_grouping(self, _index: int) -> None:
         k = self.group_box.currentData()
         if isinstance(k, int):
+            self.view.reset_price_column()
             self.model.set_grouping(k)
+            self._fit_price_column()
             self._update_info()
 
     def _show_precisions(self, session: FeedSession | None) -> None:
@@ -308,7 +398,9 @@ class LadderWidget(QWidget):
         index = self.precision_box.findData(digits)
         if index >= 0 and index != self.precision_box.currentIndex():
             self.precision_box.setCurrentIndex(index)
+        self.view.reset_price_column()
         self.model.recheck_tick()
+        self._fit_price_column()
         self._update_info()
         return True
 
@@ -334,6 +426,12 @@ class LadderWidget(QWidget):
         self.model.refresh()
         if not self.model.animating():
             self._anim.stop()
+
+    def _fit_price_column(self, *_args: object) -> None:
+        """Widen the price column when a shown price is longer than any before."""
+        texts = [row.texts[COL_PRICE] for row in self.model.rows() if row.texts]
+        if texts:
+            self.view.fit_price_column(max(texts, key=len))
 
     def _fit_size_columns(self) -> None:
         """Tell the model how many characters its narrowest size column shows."""
@@ -379,11 +477,17 @@ class LadderWidget(QWidget):
             self.banner.setStyleSheet("")
 
     def _update_info(self) -> None:
-        step = self.model.step
-        if step is None or self.session is None:
-            self.info.setText("")
-            return
-        book = self.session.state.book(self._symbol)
-        spread = book.spread()
-        spread_text = "" if spread is None else f"  spread {spread:g}"
-        self.info.setText(f"{self._symbol}  row {step:g}{spread_text}")
+        self.info.set_texts(self.info_texts())
+
+    def info_texts(self) -> list[str]:
+        """The header line, longest first: symbol, row step and spread (written like the
+        price column: 0.0000001, never 1e-07); shorter forms for a narrow dock."""
+        step, tick = self.model.step, self.model.tick
+        if step is None or tick is None or self.session is None:
+            return []
+        row = f"row {fmt_step(step)}"
+        spread = self.session.state.book(self._symbol).spread()
+        if spread is None:
+            return [f"{self._symbol}  {row}", row]
+        spread_text = f"spread {fmt_price(spread, decimals_for_step(tick))}"
+        return [f"{self._symbol}  {row}  {spread_text}", f"{row}  {spread_text}", spread_text]
