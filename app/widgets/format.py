@@ -131,41 +131,62 @@ def fit_size_decimals(largest: float, smallest: float, decimals: int, width: int
     return decimals
 
 
-class SizeDecimals:
-    """How many decimals a market's sizes are shown with.
+class MarketDecimals:
+    """How many decimals one of a market's quantities (sizes, prices) is shown with.
 
-    The lot step (size increment) decides when the venue tells it (BitMEX `lotSize`: 1 or 100
-    → 0, a 0.001 lot → 3). Sizes seen so far count too, so a venue that never sends its lot
-    step (BitMart) gets the most decimals any of its sizes had: stable, never shrinking, at
-    most `MAX_SIZE_DECIMALS`. Observe raw venue sizes only, never sums (float noise).
+    The step decides when the venue tells it (a lot of 100 → 0, 0.001 → 3; a tick of 1e-07 →
+    7). Values seen so far count too, so a venue that never sends its step (BitMart) gets the
+    most decimals any of its values had: stable, never shrinking, at most `places`. Observe
+    raw venue values only, never sums or averages (float noise).
     """
 
-    __slots__ = ("_seen", "_step")
+    __slots__ = ("_places", "_seen", "_step")
 
-    def __init__(self) -> None:
+    def __init__(self, places: int) -> None:
+        self._places = places
         self._seen = 0
         self._step = 0
 
     @property
     def decimals(self) -> int:
-        """Decimals to show every size of the market with."""
+        """Decimals to show every value of the market with."""
         return max(self._seen, self._step)
 
     def set_step(self, step: float | None) -> None:
-        """The lot step, when known (None or a non-positive step is ignored)."""
+        """The step, when known (None or a non-positive step is ignored)."""
         if step is not None and math.isfinite(step) and step > 0:
-            self._step = size_decimals(step)
+            self._step = _written_decimals(step, self._places)
 
-    def observe(self, size: float) -> None:
-        """Learn from one size the venue sent."""
+    def observe(self, value: float) -> None:
+        """Learn from one value the venue sent."""
         seen = self._seen
-        if seen < MAX_SIZE_DECIMALS and math.isfinite(size) and round(size, seen) != size:
-            self._seen = max(seen, size_decimals(size))
+        if seen < self._places and math.isfinite(value) and round(value, seen) != value:
+            self._seen = max(seen, size_decimals(value, self._places))
 
     def reset(self) -> None:
         """Forget everything (another market)."""
         self._seen = 0
         self._step = 0
+
+
+class SizeDecimals(MarketDecimals):
+    """Decimals of a market's sizes: the lot step's, or the most seen (at most
+    `MAX_SIZE_DECIMALS`)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(MAX_SIZE_DECIMALS)
+
+
+class PriceDecimals(MarketDecimals):
+    """Decimals of a market's prices: the tick's, or the most any print had when that is more
+    (at most `MAX_PRICE_DECIMALS`)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(MAX_PRICE_DECIMALS)
 
 
 def fmt_money(value: float | None, decimals: int = 2) -> str:

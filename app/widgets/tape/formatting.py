@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 
 from app.widgets.format import (
     MAX_SIZE_DECIMALS,
+    PriceDecimals,
     SizeDecimals,
-    decimals_for_step,
     fit_size_decimals,
     fmt_price,
     fmt_size,
-    size_decimals,
 )
 from app.widgets.glyphs import TIMES
 
@@ -34,7 +33,6 @@ COMPACT_SIZE = 1e6  # fmt_size writes sizes from here on as 1.23M / 1.23B
 SUM_DIGITS = 12  # significant digits a sum of venue sizes is trusted to
 SMALL_VALUE = 9.995  # values from here on are written whole or compact (950, 12.5K)
 SMALL_VALUE_DIGITS = 3  # significant digits the smallest value below SMALL_VALUE keeps
-MAX_PRICE_PLACES = 12  # a micro-priced coin trades at 0.000000001234
 
 
 def fmt_time(ts: float) -> str:
@@ -88,38 +86,6 @@ def without_sum_noise(value: float) -> float:
     if value == 0 or not math.isfinite(value):
         return value
     return round(value, SUM_DIGITS - 1 - math.floor(math.log10(abs(value))))
-
-
-class PriceDecimals:
-    """Decimals of a market's prices: the tick's, or the most any print had when that is more
-    (never shrinking, at most `MAX_PRICE_PLACES`). Observe venue prices only, never a VWAP."""
-
-    __slots__ = ("_seen", "_step")
-
-    def __init__(self) -> None:
-        self._seen = 0
-        self._step = 0
-
-    @property
-    def decimals(self) -> int:
-        """Decimals to show every price of the market with."""
-        return max(self._seen, self._step)
-
-    def set_step(self, step: float | None) -> None:
-        """The price step, when known (None or a non-positive step is ignored)."""
-        if step is not None and math.isfinite(step) and step > 0:
-            self._step = min(MAX_PRICE_PLACES, decimals_for_step(step))
-
-    def observe(self, price: float) -> None:
-        """Learn from one price the venue sent."""
-        seen = self._seen
-        if seen < MAX_PRICE_PLACES and math.isfinite(price) and round(price, seen) != price:
-            self._seen = max(seen, size_decimals(price, MAX_PRICE_PLACES))
-
-    def reset(self) -> None:
-        """Forget everything (another market)."""
-        self._seen = 0
-        self._step = 0
 
 
 class TapeFormat:
