@@ -71,6 +71,9 @@ from app.feeds.bitmex.rows import (
     trades_from_rows,
 )
 from app.feeds.bitmex.timeparse import MILLIS_Z, SECOND_EPOCHS, parse_ts, parse_ts_or_none
+from app.feeds.bitmex.trade_wire import BYTE_PREFIX as TRADE_BYTES
+from app.feeds.bitmex.trade_wire import TEXT_PREFIX as TRADE_TEXT
+from app.feeds.bitmex.trade_wire import TradeRow, decode_trade_insert
 from app.feeds.events import (
     AuthResult,
     BookLevels,
@@ -82,6 +85,8 @@ from app.feeds.events import (
     Resync,
     SubscriptionAck,
     TableRows,
+    Trade,
+    Trades,
 )
 
 _loads = orjson.loads
@@ -210,11 +215,13 @@ class BitmexEngine:
 
     def apply(self, frame: str | bytes) -> list[Event]:
         """Apply one raw JSON frame (text "pong" is ignored)."""
-        if (
-            frame.startswith(TEXT_PREFIXES)
-            if isinstance(frame, str)
-            else frame.startswith(BYTE_PREFIXES)
-        ):
+        if isinstance(frame, str):
+            l2_shape = frame.startswith(TEXT_PREFIXES)
+            trade_shape = not l2_shape and frame.startswith(TRADE_TEXT)
+        else:
+            l2_shape = frame.startswith(BYTE_PREFIXES)
+            trade_shape = not l2_shape and frame.startswith(TRADE_BYTES)
+        if l2_shape:
             typed = decode_l2_delta(frame)
             if typed is not None:
                 l2 = self._l2.get(typed.table)
@@ -223,6 +230,12 @@ class BitmexEngine:
                     stats.messages += 1
                     stats.rows += len(typed.data)
                     return self._l2_delta(l2, typed.table, typed.action, typed.data)
+        elif trade_shape:
+            trades = decode_trade_insert(frame)
+            if trades is not None:
+                events = self._trade_inserts(trades.data)
+                if events is not None:
+                    return events
         try:
             msg = _loads(frame)
         except _JSONDecodeError:
@@ -624,6 +637,49 @@ class BitmexEngine:
         if book.scope is None:
             return self._resync(table, None, f"{book.symbol}: {reason}")
         return self._resync(table, book.scope, reason)
+
+    # ---- trades
+
+    def _trade_inserts(self, rows: list[TradeRow]) -> list[Event] | None:
+        """Typed trade inserts as Trades events, routed like `_delta` routes trade rows; None
+        (nothing counted or changed) when the generic path must take the frame: no trade
+        subscription yet, or a timestamp only the generic path can judge."""
+        group = self._groups.get(TRADE)
+        if group is None:
+            return None
+        states = group.by_symbol
+        wildcard = group.wildcard
+        venue = self.venue
+        by_symbol: dict[str, list[Trade]] = {}
+        dropped = False
+        for r in rows:
+            symbol = r.symbol
+            state = (states.get(symbol) or wildcard) if states else wildcard
+            if state is None:
+                dropped = True
+                continue
+            stamp = r.timestamp
+            try:
+                ts = SECOND_EPOCHS[stamp[:19]] + MILLIS_Z[stamp[19:]]
+            except KeyError:
+                try:
+                    ts = parse_ts(stamp)
+                except ValueError:
+                    return None
+            trade = Trade(
+                venue, symbol, r.side, r.price, r.size, ts, r.trdMatchID, r.foreignNotional
+            )
+            batch = by_symbol.get(symbol)
+            if batch is None:
+                by_symbol[symbol] = [trade]
+            else:
+                batch.append(trade)
+        stats = self.stats
+        stats.messages += 1
+        stats.rows += len(rows)
+        if dropped:
+            stats.dropped_before_partial += 1
+        return [Trades(venue, symbol, trades, False) for symbol, trades in by_symbol.items()]
 
     # ---- other tables
 

@@ -1,5 +1,6 @@
-"""orderBookL2 deltas in the feed's own shape take the typed (msgspec) path; any other shape of
-the same message takes the generic (orjson dict) path. Both must give the same events."""
+"""orderBookL2 deltas and trade inserts in the feed's own shape take the typed (msgspec) paths;
+any other shape of the same message takes the generic (orjson dict) path. Both must give the
+same events and counters."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from app.feeds.bitmex.l2_wire import (
     L2Row,
     decode_l2_delta,
 )
-from app.feeds.events import BookLevels, FeedError, Resync
+from app.feeds.events import BookLevels, FeedError, Resync, Trades
 from bench.l2_stream import make_stream
 
 PARTIAL = {
@@ -151,3 +152,67 @@ def test_unusable_rows_in_the_feed_shape_fall_back_and_are_reported_the_same_way
         events = engine.apply(frame)
         assert [type(e) for e in events] == [FeedError]  # no symbol: no book to void
         assert "not an object" in events[0].message  # type: ignore[union-attr]
+
+
+TRADE_PARTIAL = {
+    "table": "trade",
+    "action": "partial",
+    "keys": [],
+    "filter": {"symbol": "XBTUSD"},
+    "data": [],
+}
+
+
+def trade_row(symbol: str = "XBTUSD", **fields: Any) -> dict[str, Any]:
+    row = {
+        "timestamp": "2026-03-02T12:00:01.250Z",
+        "symbol": symbol,
+        "side": "Sell",
+        "size": 300,
+        "price": 60000.5,
+        "trdMatchID": "00000000-006d-1000-0000-000000000001",
+        "foreignNotional": 300,
+    }
+    row.update(fields)
+    return row
+
+
+def test_trade_inserts_take_the_typed_path_with_the_same_events(monkeypatch: Any) -> None:
+    hits = [0]
+    real = engine_module.decode_trade_insert
+
+    def wrapped(frame: str | bytes) -> Any:
+        typed = real(frame)
+        hits[0] += typed is not None
+        return typed
+
+    monkeypatch.setattr(engine_module, "decode_trade_insert", wrapped)
+    frames = [
+        delta("insert", [trade_row(), trade_row(side="Buy", size=5, price=60001)]),
+        delta("insert", [trade_row("ETHUSD"), trade_row()]),  # ETHUSD is not subscribed
+        delta("insert", [trade_row(timestamp="2026-03-02T12:00:01Z")]),  # unusual timestamp
+        delta("insert", [trade_row(timestamp="yesterday"), trade_row()]),  # unusable timestamp
+        delta("insert", [trade_row(side="Both")]),  # does not fit the typed shape
+    ]
+    typed_engine, generic_engine = BitmexEngine(), BitmexEngine()
+    for engine in (typed_engine, generic_engine):
+        engine.apply(compact(TRADE_PARTIAL))
+    for msg in frames:
+        msg = {**msg, "table": "trade"}
+        frame = compact(msg)
+        assert typed_engine.apply(frame) == generic_engine.apply(spaced(frame)), frame
+    assert hits[0] == 4  # all but the bad side decode; the bad timestamp then falls back
+    assert typed_engine.stats.as_dict() == generic_engine.stats.as_dict()
+    assert typed_engine.stats.dropped_before_partial == 1
+    events = typed_engine.apply(compact({**frames[0], "table": "trade"}))
+    (trades,) = events
+    assert isinstance(trades, Trades) and [t.price for t in trades.trades] == [60000.5, 60001.0]
+    assert trades.trades[0].timestamp == 1772452801.25 and trades.trades[1].notional == 300.0
+
+
+def test_trade_inserts_before_the_trade_partial_are_dropped_on_both_paths() -> None:
+    frame = compact({**delta("insert", [trade_row()]), "table": "trade"})
+    typed_engine, generic_engine = BitmexEngine(), BitmexEngine()
+    assert typed_engine.apply(frame) == generic_engine.apply(spaced(frame)) == []
+    assert typed_engine.stats.dropped_before_partial == 1
+    assert typed_engine.stats.as_dict() == generic_engine.stats.as_dict()
