@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.bridge import STATUS_ASPECT, FeedHealth
 from app.gui.theme import Theme, current_theme
-from app.widgets.format import decimals_for_step, fmt_pct, fmt_price
+from app.widgets.binding import price_step
+from app.widgets.format import fmt_pct, fmt_price, shown_price_decimals
 from app.widgets.glyphs import EN_DASH
 
 if TYPE_CHECKING:
@@ -78,14 +79,16 @@ MAIN = "main"
 
 
 def ticker_text(session: FeedSession) -> str:
-    """The venue's 24h ticker of the session's symbol ("last 123.4 (+1.23%)"), or ""."""
+    """The venue's 24h ticker of the session's symbol ("XBTUSD last 60,000.5 (+1.23% 24h)"),
+    or "". The price has the market's tick decimals, else as many as the ticker's own last, high
+    and low prices have (0.0001268 stays 0.0001268)."""
     ticker_of = getattr(session.state, "ticker", None)
     ticker = ticker_of(session.symbol) if callable(ticker_of) else None
     if ticker is None or ticker.last is None:
         return ""
-    step_of = getattr(session, "price_step", None)
-    step = step_of() if callable(step_of) else None
-    text = f"{session.symbol} last {fmt_price(ticker.last, decimals_for_step(step) if step else 2)}"
+    step = price_step(session, session.symbol)
+    decimals = shown_price_decimals(step, (ticker.last, ticker.high, ticker.low))
+    text = f"{session.symbol} last {fmt_price(ticker.last, decimals)}"
     if ticker.change_pct is not None:
         text += f" ({fmt_pct(ticker.change_pct, 2, signed=True)} 24h)"
     return text

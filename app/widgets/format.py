@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
 MAX_SIZE_DECIMALS = 8
@@ -215,3 +215,74 @@ def fmt_pct(value: float | None, decimals: int = 2, signed: bool = False) -> str
     if value is None or not math.isfinite(value):
         return ""
     return f"{value:+.{decimals}f}%" if signed else f"{value:.{decimals}f}%"
+
+
+#: significant digits a price is shown with at most while its market's tick is unknown, so a
+#: computed price (an average entry of 60,123.4567890123) reads 60,123.457, not its float tail
+UNKNOWN_TICK_DIGITS = 8
+UNKNOWN_PRICE_DECIMALS = 2  # nothing known at all: no tick, no price
+
+
+def shown_price_decimals(step: float | None, prices: Iterable[float | None] = ()) -> int:
+    """Decimals to write one market's prices with in a table or a status line: the tick's when
+    known (0.5 → 1, 0.05 → 2, 1e-07 → 7), else the most decimals the shown prices are written
+    with (0.0001268 → 7, 60,000.5 → 1), each counted up to `UNKNOWN_TICK_DIGITS`
+    significant digits (a 100,000,000 "no liquidation" price leaves 0.0001268 its 7)."""
+    if step is not None and math.isfinite(step) and step > 0:
+        return decimals_for_step(step)
+    shown = [abs(p) for p in prices if p is not None and math.isfinite(p) and p != 0]
+    if not shown:
+        return UNKNOWN_PRICE_DECIMALS
+    return max(
+        min(_written_decimals(p, MAX_PRICE_DECIMALS), _decimals_for_digits(p, UNKNOWN_TICK_DIGITS))
+        for p in shown
+    )
+
+
+def _decimals_for_digits(value: float, digits: int) -> int:
+    """Decimals that show a positive `value` with `digits` significant digits (at least 0)."""
+    return max(0, digits - 1 - math.floor(math.log10(value)))
+
+
+def _no_step(symbol: str) -> float | None:
+    del symbol
+    return None
+
+
+class SymbolPriceDecimals:
+    """Decimals of each market's prices in a table of several markets (positions, liquidations,
+    orders): `shown_price_decimals` of the market's tick, looked up with `step_of(symbol)`, and
+    of the prices the table shows for that market, so one market's prices line up.
+
+    `learn` takes the prices before the table formats them; `stale()` says a tick arrived or
+    changed since, so the table formats again.
+    """
+
+    def __init__(self, step_of: Callable[[str], float | None] = _no_step) -> None:
+        self.step_of = step_of
+        self._steps: dict[str, float | None] = {}
+        self._decimals: dict[str, int] = {}
+
+    def learn(self, prices: Iterable[tuple[str, float | None]]) -> None:
+        """The (symbol, price) pairs the table shows now (what was learned before is dropped)."""
+        by_symbol: dict[str, list[float | None]] = {}
+        for symbol, price in prices:
+            by_symbol.setdefault(symbol, []).append(price)
+        self._steps = {symbol: self._step(symbol) for symbol in by_symbol}
+        self._decimals = {
+            symbol: shown_price_decimals(self._steps[symbol], shown)
+            for symbol, shown in by_symbol.items()
+        }
+
+    def decimals(self, symbol: str) -> int:
+        """Decimals of `symbol`'s prices (its tick's alone when the table showed none of them)."""
+        known = self._decimals.get(symbol)
+        return known if known is not None else shown_price_decimals(self._step(symbol))
+
+    def stale(self) -> bool:
+        """True when the tick of a market learned about is not the one its decimals came from."""
+        return any(self._step(symbol) != step for symbol, step in self._steps.items())
+
+    def _step(self, symbol: str) -> float | None:
+        step = self.step_of(symbol)
+        return step if step is not None and math.isfinite(step) and step > 0 else None

@@ -36,6 +36,8 @@ def _position(
 
 def test_positions_columns_units_and_bands(qtmodeltester, themes) -> None:
     state = MarketState("bitmex")
+    state.apply(instrument("XBTUSD", 0.5))
+    state.apply(instrument("ETHUSD", 0.05))
     rows = [
         _position("XBTUSD", 100, 60000.0, 54000.0),
         _position("ETHUSD", -20, 3000.0, 3100.0),
@@ -44,6 +46,7 @@ def test_positions_columns_units_and_bands(qtmodeltester, themes) -> None:
         TableRows("bitmex", "position", "partial", ["account", "symbol", "currency"], rows, 0.0)
     )
     model = PositionsModel()
+    model.set_step_of(state.instruments.tick_size)
     model.refresh(state.account.positions())
     qtmodeltester.check(model)
     assert model.rowCount() == 2
@@ -56,6 +59,7 @@ def test_positions_columns_units_and_bands(qtmodeltester, themes) -> None:
     assert xbt[8].endswith("/ 10\u00d7")
     eth = texts["ETHUSD"]
     assert eth[1] == "Short 20" and eth[6] == "3.3%"
+    assert eth[3:6] == ["60,000.00", "3,000.00", "3,100.00"]  # at the 0.05 tick
     r_eth = next(r for r in range(2) if model.cell(r, 0).text == "ETHUSD")
     assert model.cell(r_eth, 6).fg == "alert"
     side_fg = model.index(r_eth, 1).data(Qt.ItemDataRole.ForegroundRole)

@@ -3,10 +3,12 @@ raw BitMEX rows (camelCase) work too, so the tables also show fields the views l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import itertools
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 from app.widgets.account.formatting import (
+    as_number,
     first,
     fmt_datetime,
     fmt_leverage,
@@ -117,10 +119,11 @@ def execution_key(row: Any) -> Hashable:
     return str(first(row, "exec_id", "execID") or id(row))
 
 
-def execution_columns(decimals: PriceDecimals) -> list[Column]:
-    def px(row: Any) -> Any:
-        return first(row, "last_px", "lastPx", "price")
+def _execution_price(row: Any) -> Any:
+    return first(row, "last_px", "lastPx", "price")
 
+
+def execution_columns(decimals: PriceDecimals) -> list[Column]:
     def qty(row: Any) -> Any:
         # traded quantity of a fill; the order quantity for New/Canceled/... executions
         return first(row, "last_qty", "lastQty", "order_qty", "orderQty", "qty")
@@ -137,8 +140,8 @@ def execution_columns(decimals: PriceDecimals) -> list[Column]:
         Column("Qty", qty, lambda r: fmt_qty(qty(r)), numeric=True),
         Column(
             "Price",
-            px,
-            lambda r: fmt_price(px(r), decimals(str(first(r, "symbol") or ""))),
+            _execution_price,
+            lambda r: fmt_price(_execution_price(r), decimals(str(first(r, "symbol") or ""))),
             numeric=True,
         ),
         Column(
@@ -155,6 +158,18 @@ def execution_columns(decimals: PriceDecimals) -> list[Column]:
         ),
         Column("Text", _text, _text, tooltip=_text),
     ]
+
+
+def venue_prices(orders: Iterable[Any], executions: Iterable[Any]) -> Iterator[tuple[str, float]]:
+    """(symbol, price) of the venue's own prices the tables show: order (or stop) prices and
+    fill prices, not averages (their float tails say nothing about a market's decimals)."""
+    shown = itertools.chain(
+        ((o, _order_price(o)) for o in orders), ((e, _execution_price(e)) for e in executions)
+    )
+    for row, price in shown:
+        number = as_number(price)
+        if number is not None:
+            yield str(first(row, "symbol") or ""), number
 
 
 # -- margin -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from app.state.units import as_float
+from app.widgets.format import shown_price_decimals
 
 #: decimals shown per display currency (XBT to the satoshi is too noisy for a table)
 MONEY_DECIMALS = {"XBT": 6, "ETH": 6, "USDT": 2, "USD": 2}
@@ -46,11 +47,12 @@ def fmt_qty(value: Any) -> str:
 
 
 def fmt_price(value: Any, decimals: int | None = None) -> str:
+    """A price at `decimals` (its market's), else at the decimals it is written with."""
     number = as_number(value)
     if number is None:
         return DASH
     if decimals is None:
-        decimals = 1 if number >= 1000 else 2 if number >= 10 else 4
+        decimals = shown_price_decimals(None, (number,))
     return f"{number:,.{decimals}f}"
 
 

@@ -57,13 +57,14 @@ from app.gui.notifications import Notifier
 from app.gui.settings import read_bool, read_float, read_int
 from app.gui.theme import Theme, current_theme, monospace_font
 from app.state.account import DEFAULT_KEYS
-from app.state.units import tick_decimals
 from app.widgets.account import columns as cols
 from app.widgets.account.alert_options import AlertOptions
 from app.widgets.account.dialogs import Question
 from app.widgets.account.dms_bar import DmsBar
 from app.widgets.account.login_form import ENV_LABELS, LoginForm
 from app.widgets.account.table_model import RowsModel
+from app.widgets.binding import price_step
+from app.widgets.format import SymbolPriceDecimals
 
 if TYPE_CHECKING:
     from app.gui.session import FeedSession
@@ -143,6 +144,7 @@ class AccountPanel(QWidget):
         self._connection_ok = False
         self._market_live = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.prices = SymbolPriceDecimals(self._price_step)
         self._build()
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(REFRESH_MS)
@@ -161,7 +163,7 @@ class AccountPanel(QWidget):
         top.addWidget(self.logout_button)
         self.login = LoginForm(self)
         self.dms_bar = DmsBar(self._dms_seconds_left, self)
-        decimals = self._price_decimals
+        decimals = self.prices.decimals
         self.working_model = RowsModel(cols.order_columns(decimals), cols.order_key, self)
         self.recent_model = RowsModel(cols.order_columns(decimals), cols.order_key, self)
         self.fills_model = RowsModel(cols.execution_columns(decimals), cols.execution_key, self)
@@ -623,14 +625,13 @@ class AccountPanel(QWidget):
     def _mark_dirty(self) -> None:
         self._dirty = True
 
-    def _price_decimals(self, symbol: str) -> int | None:
+    def _price_step(self, symbol: str) -> float | None:
+        """The tick of `symbol` from the market session's instruments (None: not known)."""
         market = self.market
         if market is None or not symbol:
             return None
-        with contextlib.suppress(Exception):
-            tick = market.state.instruments.tick_size(symbol)
-            if tick:
-                return tick_decimals(tick)
+        with contextlib.suppress(Exception):  # a market without instrument state
+            return price_step(market, symbol)
         return None
 
     def refresh_now(self) -> None:
@@ -640,7 +641,7 @@ class AccountPanel(QWidget):
 
     def _refresh(self) -> None:
         account = self.account
-        if not self._dirty or account is None:
+        if account is None or not (self._dirty or self.prices.stale()):
             return
         self._dirty = False
         store: Any = account.store
@@ -651,10 +652,10 @@ class AccountPanel(QWidget):
                 key=lambda o: (getattr(o, "symbol", ""), -(getattr(o, "price", None) or 0.0)),
             )
             executions = store.executions()
+            recent = self._recent_with_vanished(store.recent_orders(), executions)
+            self.prices.learn(cols.venue_prices(working + recent, executions))
             self.working_model.set_rows(working)
-            self.recent_model.set_rows(
-                self._recent_with_vanished(store.recent_orders(), executions)
-            )
+            self.recent_model.set_rows(recent)
             self._last_working = {str(getattr(o, "order_id", "")): o for o in working}
             self.fills_model.set_rows(executions)
             self.margin_model.set_rows(store.margins())

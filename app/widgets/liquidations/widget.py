@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import settings as cfg
 from app.gui.theme import Theme
-from app.widgets.binding import follow_frames
+from app.widgets.binding import follow_frames, price_step
 from app.widgets.controls import number_box
 from app.widgets.liquidations.model import LiquidationsModel
 from app.widgets.table import make_table_view
@@ -34,6 +34,7 @@ class LiquidationsWidget(QWidget):
         self.setObjectName("liquidationsWidget")
         self.model = LiquidationsModel()
         self.session: FeedSession | None = None
+        self.model.set_step_of(self._price_step)
         self._shown_version = -1
         self.min_value = number_box(1e12, 0, "Hide liquidations worth less than this", self)
         self.min_value.setObjectName("liquidationsMinValue")
@@ -60,7 +61,7 @@ class LiquidationsWidget(QWidget):
         self.this_symbol.toggled.connect(self._force_refresh)
 
     def bind_session(self, session: FeedSession | None) -> None:
-        """Follow the session's liquidation store."""
+        """Follow the session's liquidation store (prices at its instruments' ticks)."""
         self.session = follow_frames(self.session, session, self._on_frame)
         self._force_refresh()
 
@@ -78,8 +79,14 @@ class LiquidationsWidget(QWidget):
         self.min_value.setValue(cfg.read_float(settings, "min_value", 0.0))
         self.this_symbol.setChecked(cfg.read_bool(settings, "this_symbol", False))
 
+    def _price_step(self, symbol: str) -> float | None:
+        session = self.session
+        return None if session is None else price_step(session, symbol)
+
     def _on_frame(self, aspects: Any) -> None:
-        if "liquidations" in aspects:
+        if "instruments" in aspects and self.model.prices.stale():
+            self._force_refresh()
+        elif "liquidations" in aspects:
             self.refresh()
 
     def _force_refresh(self, *_args: object) -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from app.widgets.format import fmt_money, fmt_pct, fmt_price, fmt_signed, fmt_size
+from app.widgets.format import (
+    SymbolPriceDecimals,
+    fmt_money,
+    fmt_pct,
+    fmt_price,
+    fmt_signed,
+    fmt_size,
+)
 from app.widgets.glyphs import TIMES
 from app.widgets.table import LEFT, Cell, RowTableModel
 
@@ -32,15 +39,12 @@ def _sign_colour(value: float | None) -> str | None:
     return "buy" if value > 0 else "sell"
 
 
-def _price_decimals(price: float | None) -> int:
-    if price is None:
-        return 2
-    mag = abs(price)
-    return 1 if mag >= 1000 else 2 if mag >= 10 else 4
-
-
 class PositionsModel(RowTableModel):
-    """Symbol, side/qty, value, entry, mark, liq, distance, uPnL (ROE%), margin/lev, realised."""
+    """Symbol, side/qty, value, entry, mark, liq, distance, uPnL (ROE%), margin/lev, realised.
+
+    Entry, mark and liquidation prices show the decimals of the market's tick (`set_step_of`),
+    or the most decimals the market's listed prices have while the tick is unknown.
+    """
 
     HEADERS = (
         "Symbol",
@@ -55,6 +59,20 @@ class PositionsModel(RowTableModel):
         "Realised PnL",
     )
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.prices = SymbolPriceDecimals()
+
+    def set_step_of(self, step_of: Callable[[str], float | None]) -> None:
+        """Where the tick of a symbol is looked up (the bound session's price step)."""
+        self.prices.step_of = step_of
+        self.refresh(self.items())
+
+    def refresh(self, items: Sequence[Any]) -> None:
+        """Show `items`, their prices at their markets' decimals."""
+        self.prices.learn((p.symbol, price) for p in items for price in (p.entry, p.mark, p.liq))
+        super().refresh(items)
+
     def key(self, item: Any) -> Hashable:
         """A position is (account, symbol, currency)."""
         return (item.account, item.symbol, item.currency)
@@ -64,7 +82,7 @@ class PositionsModel(RowTableModel):
         side_colour = "buy" if p.side == "Long" else "sell" if p.side == "Short" else None
         cur = p.currency
         md = MONEY_DECIMALS.get(cur, DEFAULT_MONEY_DECIMALS)
-        dec = _price_decimals(p.mark or p.entry)
+        dec = self.prices.decimals(p.symbol)
         band = distance_band(p.dist_to_liq_pct)
         upnl = "" if p.upnl is None else fmt_signed(p.upnl, md)
         if p.roe_pct is not None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.gui.theme import Theme
-from app.widgets.binding import follow_frames
+from app.widgets.binding import follow_frames, price_step
 from app.widgets.positions.model import PositionsModel
 from app.widgets.table import make_table_view
 
@@ -23,6 +23,7 @@ class PositionsWidget(QWidget):
         self.setObjectName("positionsWidget")
         self.model = PositionsModel()
         self.session: FeedSession | None = None
+        self.model.set_step_of(self._price_step)
         self.view = make_table_view(self.model, self, "positionsView", fit_contents=True)
         self.note = QLabel(self)
         self.note.setObjectName("positionsNote")
@@ -34,7 +35,7 @@ class PositionsWidget(QWidget):
         layout.addWidget(self.note)
 
     def bind_session(self, session: FeedSession | None) -> None:
-        """Follow the session's account store."""
+        """Follow the session's account store (prices at its instruments' ticks)."""
         self.session = follow_frames(self.session, session, self._on_frame)
         self.refresh()
 
@@ -42,8 +43,12 @@ class PositionsWidget(QWidget):
         """Repaint with the theme's colours."""
         self.model.apply_theme(theme)
 
+    def _price_step(self, symbol: str) -> float | None:
+        session = self.session
+        return None if session is None else price_step(session, symbol)
+
     def _on_frame(self, aspects: Any) -> None:
-        if "account" in aspects:
+        if "account" in aspects or ("instruments" in aspects and self.model.prices.stale()):
             self.refresh()
 
     def refresh(self) -> None:
@@ -56,6 +61,8 @@ class PositionsWidget(QWidget):
         account = session.state.account
         positions = account.positions()
         self.model.refresh(positions)
+        # the header fits its columns to the rows only when columns change, not when rows do
+        self.view.horizontalHeader().resizeSections()
         # Rows may come from this connection (its own credentials) or be forwarded from the
         # account panel's separate login: either way an account is connected.
         forwarded = getattr(session.state, "forwarded_tables", ())
