@@ -84,7 +84,12 @@ def test_bitmart_sizes_line_up_at_the_most_decimals_seen(qtmodeltester, themes) 
     assert _column(model, COL_SIZE)[0] == "3.000"
     assert model.format.market_size_decimals == 3
     # prices: the decimals of the prints (no tick known), the point in one place
-    assert _column(model, COL_PRICE) == ["60,000.20 ", "60,000.25 ", "60,000.10 ", "60,000.00 "]
+    assert _column(model, COL_PRICE) == [
+        "60,000.20\u2007",
+        "60,000.25\u2007",
+        "60,000.10\u2007",
+        "60,000.00\u2007",
+    ]
     qtmodeltester.check(model)
 
 
@@ -99,7 +104,7 @@ def test_merged_prints_and_liquidations_follow_the_size_decimals(themes) -> None
     assert model.index(0, COL_COUNT).data() == f"{TIMES}2"
     assert model.index(0, COL_SIZE).data() == "0.30"
     assert model.index(0, COL_PRICE).data() == "100.33"  # VWAP: one more decimal
-    assert model.index(1, COL_PRICE).data() == "100.5 "  # its point under the VWAP's
+    assert model.index(1, COL_PRICE).data() == "100.5\u2007"  # its point under the VWAP's
     # prints only ever seen merged still count: 0.125 + 0.5 in one batch is 0.625, not 0.63
     market.feed(("buy", "100.6", "0.125", 3000), ("buy", "100.7", "0.5", 3000))
     model.refresh(market.rows())
@@ -161,7 +166,7 @@ def test_bitmex_sizes_stay_integers_with_thousands_separators(qtbot: QtBot, them
     assert model.format.market_size_decimals == 0
     assert _column(model, COL_SIZE) == ["25,000", "500", "2.50M", "35,000", "1,200", "100"]
     assert _column(model, COL_COUNT)[:2] == ["LIQ", f"{TIMES}2"]
-    assert _column(model, COL_PRICE)[1:3] == ["65,000.20", "64,999.0 "]
+    assert _column(model, COL_PRICE)[1:3] == ["65,000.20", "64,999.0\u2007"]
     # values: the last digit of 1,200 sits under the digit before K or M
     values = _column(model, COL_NOTIONAL)
     assert values == ["25.0K", "500 ", "2.50M", "35.0K", "1,200 ", "100 "]
@@ -176,7 +181,7 @@ def test_a_lot_step_sets_the_decimals_before_any_size_needs_them(qtbot: QtBot, t
     widget.bind_session(session)  # type: ignore[arg-type]
     _feed(session, trades("ETH_USDT", ("Buy", 3000.0, 0.5, 1.0), ("Sell", 3000.01, 2.0, 2.0)))
     assert _column(widget.model, COL_SIZE) == ["2.000", "0.500"]
-    assert _column(widget.model, COL_PRICE) == ["3,000.01 ", "3,000.00 "]
+    assert _column(widget.model, COL_PRICE) == ["3,000.01\u2007", "3,000.00\u2007"]
 
 
 def test_another_market_learns_its_decimals_afresh(qtbot: QtBot, themes) -> None:
@@ -190,7 +195,7 @@ def test_another_market_learns_its_decimals_afresh(qtbot: QtBot, themes) -> None
     assert _column(widget.model, COL_SIZE) == ["0.00012"]
     widget.bind_session(bitmex)  # type: ignore[arg-type]
     assert _column(widget.model, COL_SIZE) == ["100"]
-    assert _column(widget.model, COL_PRICE) == ["65,000.0 "]
+    assert _column(widget.model, COL_PRICE) == ["65,000.0\u2007"]
     _feed(bitmart, Trades("bitmart", BM, [Trade("bitmart", BM, "Sell", 60000.0, 2.0, 2.0)]))
     widget.bind_session(bitmart)  # type: ignore[arg-type]
     assert _column(widget.model, COL_SIZE) == ["2.00000", "0.00012"]
@@ -269,7 +274,7 @@ def test_prices_show_the_prints_decimals_even_on_a_coarser_step(themes) -> None:
     model = TapeModel()
     model.set_price_step(0.1)  # a legacy book grouped at 0.1: the prints are finer
     model.refresh(market.rows())
-    assert _column(model, COL_PRICE) == ["60,000.00 ", "60,000.12 "]
+    assert _column(model, COL_PRICE) == ["60,000.00\u2007", "60,000.12\u2007"]
     whole = _V3Market()
     whole.feed(("buy", "60000", "1", 1000), ("buy", "60001", "1", 1000))
     model = TapeModel()
@@ -277,7 +282,7 @@ def test_prices_show_the_prints_decimals_even_on_a_coarser_step(themes) -> None:
     assert _column(model, COL_PRICE) == ["60,000.5"]  # the VWAP's point where the prints' is
     whole.feed(("sell", "59999", "1", 2000))
     model.refresh(whole.rows())
-    assert _column(model, COL_PRICE) == ["59,999  ", "60,000.5"]
+    assert _column(model, COL_PRICE) == ["59,999\u2008\u2007", "60,000.5"]
 
 
 def test_legacy_bitmart_fixture_prints(themes) -> None:
@@ -292,7 +297,7 @@ def test_legacy_bitmart_fixture_prints(themes) -> None:
     sizes = _column(model, COL_SIZE)
     assert sizes[0] == "18,556.00" and "228.88" in sizes
     assert {_decimals(s) for s in sizes} == {2}
-    assert set(_column(model, COL_PRICE)) == {"0.000112 "}
+    assert set(_column(model, COL_PRICE)) == {"0.000112\u2007"}
     # values in ETH: one number of decimals, enough for the smallest (never 2 and 0)
     values = _column(model, COL_NOTIONAL)
     assert values[0] == "2.0783 " and "0.0256 " in values
@@ -352,6 +357,6 @@ def test_micro_prices_keep_every_decimal(themes) -> None:
     market.feed(("buy", "0.0000000987", "1500000", 1000), ("sell", "0.000000098", "20", 2000))
     model = TapeModel()
     model.refresh(market.rows())
-    assert _column(model, COL_PRICE) == ["0.0000000980 ", "0.0000000987 "]
+    assert _column(model, COL_PRICE) == ["0.0000000980\u2007", "0.0000000987\u2007"]
     model.set_price_step(1e-10)
     assert model.format.price_decimals == 10

@@ -35,6 +35,12 @@ SMALL_VALUE = 9.995  # values from here on are written whole or compact (950, 12
 SMALL_VALUE_DIGITS = 3  # significant digits the smallest value below SMALL_VALUE keeps
 
 
+# Blank places as wide as a digit and as a decimal point (figure space, punctuation space): a
+# single print's price leaves them where a merged row's VWAP has one more decimal.
+DIGIT_GAP = "\u2007"
+POINT_GAP = "\u2008"
+
+
 def fmt_time(ts: float) -> str:
     """Local wall-clock time with milliseconds ("" for a timestamp no clock can show)."""
     try:
@@ -182,7 +188,9 @@ class TapeFormat:
         if row.count > 1:
             price = fmt_price(row.price, decimals + 1)
         elif row.price > 0:
-            price = fmt_price(row.price, decimals) + (" " if decimals else "  ")
+            price = fmt_price(row.price, decimals) + (
+                DIGIT_GAP if decimals else POINT_GAP + DIGIT_GAP
+            )
         else:
             price = ""  # a liquidation the venue sent without a price
         if row.is_liquidation:
