@@ -37,6 +37,9 @@ Frame = str | bytes
 Clock = Callable[[], float]
 
 HOUR = 3600.0
+# With a heartbeat, the first ping goes out this soon after connecting (or after one interval,
+# if shorter), so a round trip is known within seconds rather than after a whole interval.
+FIRST_HEARTBEAT_S = 2.0
 
 
 class FeedFatal(Exception):  # noqa: N818 - the name the feed interfaces use
@@ -513,7 +516,7 @@ class ConnectionHandler:
         last_rx = clock()
         awaiting_since: float | None = None
         heartbeat = settings.heartbeat_interval
-        next_heartbeat = last_rx + heartbeat if heartbeat else None
+        next_heartbeat = last_rx + min(heartbeat, FIRST_HEARTBEAT_S) if heartbeat else None
         while True:
             now = clock()
             if awaiting_since is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import time
 from typing import Any
 
 import pytest
 from headless.loopback import MiniBitmex
 from websockets.asyncio.client import connect
 
+from app.feeds import connection
 from app.feeds.connection import (
     Backoff,
     ConnectionBudget,
@@ -243,6 +245,22 @@ async def test_heartbeat_mode_pings_on_schedule_despite_traffic() -> None:
         await srv.wait_for(lambda: conn.received.count("ping") >= 3)
         noise.cancel()
         assert sum(isinstance(e, Latency) for e in events) >= 2
+        await stop(handler, task)
+
+
+@pytest.mark.asyncio
+async def test_first_heartbeat_measures_the_round_trip_soon_after_connecting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(connection, "FIRST_HEARTBEAT_S", 0.2)
+    async with MiniBitmex() as srv:
+        handler, _session, events = make(srv.url, fast(watchdog_idle=30.0, heartbeat_interval=30))
+        task = asyncio.create_task(handler.run())
+        started = time.monotonic()
+        conn = await srv.wait_conns(1)
+        await srv.wait_for(lambda: any(isinstance(e, Latency) for e in events))
+        assert 0.15 <= time.monotonic() - started < 5.0  # not a whole 30 s interval
+        assert conn.received.count("ping") == 1
         await stop(handler, task)
 
 
