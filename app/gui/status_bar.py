@@ -40,9 +40,14 @@ def _fmt_age(age: float | None) -> str:
     return f"{age / 60:.0f}m"
 
 
+def _fmt_rtt(ms: float) -> str:
+    """A round trip: one decimal below 10 ms (a loopback or co-located feed), whole ms above."""
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
+
+
 def feed_text(label: str, health: FeedHealth, age: float | None, rate: float) -> str:
     """The one-line summary of a feed for the status bar."""
-    rtt = EN_DASH if health.rtt_ms is None else f"{health.rtt_ms:.0f} ms"
+    rtt = EN_DASH if health.rtt_ms is None else _fmt_rtt(health.rtt_ms)
     return (
         f"{label}: {health.state}  ·  last {_fmt_age(age)}  ·  ping {rtt}"
         f"  ·  {rate:.0f} msg/s  ·  reconnects {health.reconnects}"

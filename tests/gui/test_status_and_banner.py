@@ -76,6 +76,9 @@ def test_status_bar_shows_state_age_ping_rate_and_reconnects(qtbot: QtBot, theme
     assert "live" in text and "42 ms" in text and "250 msg/s" in text and "reconnects 3" in text
     assert "last 2.0s" in text
     assert themes.theme.ok in text
+    session.bridge.on_event(Latency("bitmex", 0.34))  # a loopback round trip is not "0 ms"
+    bar.refresh()
+    assert "ping 0.3 ms" in bar.indicator_texts()[0]
     clock.now += 30.0  # nothing heard for 30 s: shown as stale even before the watchdog fires
     bar.refresh()
     assert themes.theme.warn in bar.indicator_texts()[0] and "stale" in bar.indicator_texts()[0]
