@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 COL_TIME, COL_PRICE, COL_SIZE, COL_COUNT, COL_NOTIONAL = range(5)
 HEADERS = ("Time", "Price", "Size", TIMES + "n", "Value")
-DEFAULT_TIERS = (10_000.0, 100_000.0, 1_000_000.0)
 TIER_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -38,11 +37,11 @@ class TapeModel(FixedColumnsModel):
 
     HEADERS = HEADERS
 
-    def __init__(self, tiers: Sequence[float] = DEFAULT_TIERS) -> None:
+    def __init__(self, tiers: Sequence[float] = ()) -> None:
         super().__init__()
         self._rows: list[TapeRow] = []
         self._texts: list[tuple[str, ...]] = []
-        self.tiers = tuple(sorted(tiers))
+        self.tiers = _thresholds(tiers)
         self._format = TapeFormat()
         self._apply_theme(current_theme())
 
@@ -69,9 +68,11 @@ class TapeModel(FixedColumnsModel):
         self._emit_all_changed()
 
     def set_tiers(self, tiers: Sequence[float]) -> None:
-        """Notional thresholds for the highlight tiers (ascending)."""
-        self.tiers = tuple(sorted(t for t in tiers if t > 0))[:3]
-        self._emit_all_changed()
+        """Value thresholds of the highlight tiers (none: nothing is highlighted)."""
+        thresholds = _thresholds(tiers)
+        if thresholds != self.tiers:
+            self.tiers = thresholds
+            self._emit_all_changed()
 
     @property
     def format(self) -> TapeFormat:
@@ -219,6 +220,11 @@ class TapeModel(FixedColumnsModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._format.tooltip(row)
         return None
+
+
+def _thresholds(tiers: Sequence[float]) -> tuple[float, ...]:
+    """Up to three positive thresholds, ascending (0 switches a tier off)."""
+    return tuple(sorted(t for t in tiers if t > 0))[:3]
 
 
 def _anchor(old: list[TapeRow], rows: list[TapeRow]) -> tuple[int, int] | None:

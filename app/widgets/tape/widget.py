@@ -1,7 +1,12 @@
-"""Trade tape dock: prints newest first, min-size filter, notional highlight tiers, pause."""
+"""Trade tape dock: prints newest first, min-size filter, value highlight tiers, pause.
+
+The tiers fit the market shown: learned from its first prints unless the user set their own
+for it (see `tier_controls`).
+"""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -15,13 +20,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui import settings as cfg
+from app.gui import venues
 from app.gui.theme import Theme
 from app.widgets.binding import follow_frames, lot_step, price_step
 from app.widgets.controls import number_box
 from app.widgets.glyphs import TIMES
 from app.widgets.table import make_table_view
 from app.widgets.tape.delegate import PAD, TapeDelegate
-from app.widgets.tape.model import COL_COUNT, COL_SIZE, COL_TIME, DEFAULT_TIERS, TapeModel
+from app.widgets.tape.model import COL_COUNT, COL_SIZE, COL_TIME, TapeModel
+from app.widgets.tape.tier_controls import TierControls
+from app.widgets.tape.tiers import SAMPLE_ROWS, learn_tiers, ready_to_learn
 
 if TYPE_CHECKING:
     from app.gui.session import FeedSession
@@ -41,13 +49,13 @@ class TapeWidget(QWidget):
         self.session: FeedSession | None = None
         self._symbol = ""
         self._shown_version = -1
+        self._shown_at = time.monotonic()
+        self.clock = time.monotonic  # how long a market has been shown (tests set it)
 
         self.min_size = number_box(1e12, 0, "Hide prints smaller than this size", self)
         self.min_size.setObjectName("tapeMinSize")
-        self.tier_boxes = [
-            number_box(1e12, v, f"Highlight tier {i + 1}: value at least", self)
-            for i, v in enumerate(DEFAULT_TIERS)
-        ]
+        self.tier_controls = TierControls(self)
+        self.tier_boxes = self.tier_controls.boxes
         self.pause_button = QPushButton("Pause", self)
         self.pause_button.setCheckable(True)
         self.pause_button.setObjectName("tapePause")
@@ -58,10 +66,7 @@ class TapeWidget(QWidget):
         controls.setContentsMargins(4, 2, 4, 2)
         controls.addWidget(QLabel("Min"))
         controls.addWidget(self.min_size)
-        controls.addWidget(QLabel("Tiers"))
-        for box in self.tier_boxes:
-            box.setMaximumWidth(80)
-            controls.addWidget(box)
+        controls.addWidget(self.tier_controls)
         controls.addWidget(self.pause_button)
         self.min_size.setMaximumWidth(70)
 
@@ -86,8 +91,7 @@ class TapeWidget(QWidget):
         self.view.horizontalHeader().sectionResized.connect(lambda *_: self._fit_timer.start())
 
         self.min_size.valueChanged.connect(self._force_refresh)
-        for box in self.tier_boxes:
-            box.valueChanged.connect(self._on_tiers)
+        self.tier_controls.tiers_changed.connect(self._on_tiers)
         self.pause_button.toggled.connect(self._on_pause)
 
     # ---- feature protocol ------------------------------------------------------------
@@ -96,28 +100,25 @@ class TapeWidget(QWidget):
         self.session = follow_frames(self.session, session, self._on_frame)
         self._symbol = session.symbol if session is not None else ""
         self._shown_version = -1
+        self._shown_at = self.clock()
         self.model.start_market()
+        self.tier_controls.show_market(market_key(session) if session is not None else None)
         self.refresh()
 
     def apply_theme(self, theme: Theme) -> None:
         """Repaint with the theme's colours."""
         self.model.apply_theme(theme)
+        self.tier_controls.apply_theme(theme)
 
     def save_settings(self, settings: QSettings) -> None:
-        """Persist the filter and tiers."""
+        """Persist the filter and the user's own tiers (per market)."""
         settings.setValue("min_size", self.min_size.value())
-        settings.setValue("tiers", ",".join(str(b.value()) for b in self.tier_boxes))
+        self.tier_controls.save(settings)
 
     def restore_settings(self, settings: QSettings) -> None:
-        """Restore the filter and tiers."""
+        """Restore the filter and the user's own tiers."""
         self.min_size.setValue(cfg.read_float(settings, "min_size", 0.0))
-        raw = cfg.read_str(settings, "tiers", "")
-        try:
-            values = [float(v) for v in raw.split(",")] if raw else []
-        except ValueError:
-            values = []
-        for box, value in zip(self.tier_boxes, values, strict=False):
-            box.setValue(value)
+        self.tier_controls.restore(settings)
 
     # ---- updates ---------------------------------------------------------------------
     @property
@@ -135,8 +136,10 @@ class TapeWidget(QWidget):
         self._shown_version = -1
         self.refresh()
 
-    def _on_tiers(self, *_args: object) -> None:
-        self.model.set_tiers([b.value() for b in self.tier_boxes])
+    def _on_tiers(self, tiers: tuple[float, ...]) -> None:
+        self.model.set_tiers(tiers)
+        if self.tier_controls.learning:  # back to automatic, or another market: learn now
+            self._learn_tiers()
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -170,8 +173,23 @@ class TapeWidget(QWidget):
             return
         self._shown_version = tape.version
         self._update_step()
+        if self.tier_controls.learning:
+            self._learn_tiers()
         self.model.refresh(tape.rows(MAX_ROWS, min_size=self.min_size.value()))
         self._update_status()
+
+    def _learn_tiers(self) -> None:
+        """Learn the market's automatic tiers once it has shown enough prints (a bounded
+        sample of the newest rows, read once)."""
+        if self.session is None:
+            return
+        tape = self.session.state.tape(self._symbol)
+        if not ready_to_learn(tape.trades_seen, len(tape), self.clock() - self._shown_at):
+            return
+        values = [r.notional for r in tape.rows(SAMPLE_ROWS) if not r.is_liquidation]
+        tiers = learn_tiers(values)
+        if tiers is not None:
+            self.tier_controls.set_learned(tiers)
 
     def _update_status(self) -> None:
         if self.session is None:
@@ -182,3 +200,13 @@ class TapeWidget(QWidget):
         if self.paused:
             text += "  ·  PAUSED"
         self.status.setText(text)
+
+
+def market_key(session: FeedSession) -> str:
+    """Which market a session shows, as tiers are kept: `venue key:symbol` (demo:XBTUSD,
+    bitmart-legacy-demo:XBTUSD); a replay counts as its recorded venue's (replay-bitmex:XBTUSD)."""
+    spec = getattr(session, "spec", None)
+    venue = getattr(spec, "venue_key", None) or session.state.venue
+    if venue == venues.REPLAY:
+        venue = f"{venue}-{session.state.venue}"
+    return f"{venue}:{session.symbol}"
