@@ -486,3 +486,24 @@ def test_ladder_widget_fits_size_columns_to_its_width(qtbot: QtBot, themes) -> N
         cums = [r.texts[COL_BID_CUM] for r in widget.model.rows() if r.texts[COL_BID_CUM]]
         assert cums and max(len(t) for t in cums) <= fits()
     assert _decimals(widget.model.rows()[-1].texts[COL_BID_CUM]) == 5  # wide again: all five
+
+
+def test_a_spread_wider_than_the_view_centres_on_the_last_print(themes) -> None:
+    state = MarketState("bitmex")
+    state.apply(instrument(SYM, 0.5))
+    bids = [(100.0 - 0.5 * i, 10.0) for i in range(20)]
+    asks = [(130.0 + 0.5 * i, 5.0) for i in range(20)]  # 60 ticks away: wider than 20 rows
+    state.apply(book(SYM, bids, asks, snapshot=True))
+    for mode in (MODE_EDGE, MODE_CENTRE):
+        model = _model(state, rows=20)
+        model.set_mode(mode)
+        model.recentre()
+        assert not any(r.best_bid or r.best_ask for r in model.rows())  # mid: empty rows
+    state.apply(trades(SYM, ("Sell", 100.0, 2.0, 1.0)))
+    for mode in (MODE_EDGE, MODE_CENTRE):
+        model = _model(state, rows=20)
+        model.set_mode(mode)
+        model.refresh()
+        assert 0 < _row_of_best(model, "Buy") < 19  # the side that traded is in view
+        shown = [r for r in model.rows() if r.bid]
+        assert len(shown) >= 8

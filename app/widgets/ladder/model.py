@@ -622,6 +622,10 @@ class LadderModel(FixedColumnsModel):
         anchor = None
         if bb is not None and ba is not None:
             anchor = (bb + ba) // 2 if ba >= bb else bb
+            if ba - bb > n - 1 - 2 * edge_margin(n) and self._last is not None:
+                # a spread wider than the view: rows around the mid would all be empty, so
+                # centre on the last print instead (kept inside the spread), as a DOM does
+                anchor = min(max(self._bucket_round(self._last.price), bb), ba)
         elif bb is not None or ba is not None:
             anchor = bb if bb is not None else ba
         elif self._last is not None:
