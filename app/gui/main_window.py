@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.gui import settings as cfg
 from app.gui import venues
 from app.gui.feature import Persistent, SessionAware, Themed
+from app.gui.layouts import LayoutsMenu, market_sets_json, parse_market_sets, valid_set_id
 from app.gui.session import SessionSpec
 from app.gui.status_bar import StatusBar
 from app.gui.theme import THEME_NAMES, ThemeManager
@@ -37,10 +37,6 @@ DEFAULT_SIZE = (1920, 1040)
 
 
 MarketSetFactory = Callable[["MainWindow", str, SessionSpec], list[str]]
-
-
-def _valid_set_id(set_id: str) -> bool:
-    return len(set_id) > 1 and set_id[0] == "m" and set_id[1:].isdigit()
 
 
 @dataclass
@@ -92,6 +88,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self.layouts = LayoutsMenu(self, self.layouts_menu)
         self.themes.theme_changed.connect(self._on_theme_changed)
 
     # ---- construction -------------------------------------------------------------------
@@ -144,6 +141,8 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             theme_menu.addAction(action)
             self.theme_actions[name] = action
+        self.layouts_menu = self.view_menu.addMenu("&Layouts")
+        self.layouts_menu.setObjectName("menu.layouts")
         self.reset_layout_action = QAction("&Reset layout", self)
         self.reset_layout_action.setObjectName("action.resetLayout")
         self.reset_layout_action.triggered.connect(self.reset_layout)
@@ -307,14 +306,41 @@ class MainWindow(QMainWindow):
         s.setValue(cfg.KEY_STATE, self.saveState(cfg.LAYOUT_VERSION))
         s.setValue(cfg.KEY_LAYOUT_VERSION, cfg.LAYOUT_VERSION)
         s.setValue(cfg.KEY_THEME, self.themes.theme.name)
-        s.setValue(cfg.KEY_MARKET_SETS, self._market_sets_json())
+        s.setValue(cfg.KEY_MARKET_SETS, market_sets_json(self._market_sets))
+        self.write_feature_settings(s, cfg.FEATURE_GROUP)
+        s.sync()
+
+    def write_feature_settings(
+        self, settings: QSettings, group: str, skip: Collection[str] = ()
+    ) -> None:
+        """Each dock's own options into `<group>/<dock>/` (docks named in `skip` left out)."""
         for name, dock in self._docks.items():
             widget = dock.widget()
-            if isinstance(widget, Persistent):
-                s.beginGroup(f"{cfg.FEATURE_GROUP}/{name}")
-                widget.save_settings(s)
-                s.endGroup()
-        s.sync()
+            if name not in skip and isinstance(widget, Persistent):
+                settings.beginGroup(f"{group}/{name}")
+                try:
+                    widget.save_settings(settings)
+                finally:
+                    settings.endGroup()
+
+    def read_feature_settings(
+        self, settings: QSettings, group: str, skip: Collection[str] = ()
+    ) -> None:
+        """Give each dock its options saved under `<group>/<dock>/` (docks without any, or
+        named in `skip`, keep theirs)."""
+        settings.beginGroup(group)
+        try:
+            saved = set(settings.childGroups())
+            for name, dock in self._docks.items():
+                widget = dock.widget()
+                if name in saved and name not in skip and isinstance(widget, Persistent):
+                    settings.beginGroup(name)
+                    try:
+                        widget.restore_settings(settings)
+                    finally:
+                        settings.endGroup()
+        finally:
+            settings.endGroup()
 
     def restore_layout(self) -> bool:
         """Restore geometry and dock state; False (and default geometry) when none is saved."""
@@ -436,7 +462,7 @@ class MainWindow(QMainWindow):
         their session. `set_id` (restoring a layout) keeps the docks' objectNames stable."""
         if self.market_set_factory is None:
             raise RuntimeError("no market-set factory installed")
-        if set_id is None or set_id in self._market_sets or not _valid_set_id(set_id):
+        if set_id is None or set_id in self._market_sets or not valid_set_id(set_id):
             set_id = self._next_set_id()
         names = self.market_set_factory(self, set_id, spec)
         self._market_sets[set_id] = spec
@@ -473,6 +499,7 @@ class MainWindow(QMainWindow):
             self._independent.discard(name)
             self.view_menu.removeAction(dock.toggleViewAction())
             self.removeDockWidget(dock)
+            dock.setObjectName("")  # a state restored before it is gone must not find it
             dock.deleteLater()
         self.market_set_removed.emit(set_id)
 
@@ -497,41 +524,26 @@ class MainWindow(QMainWindow):
 
     def restore_market_sets(self) -> None:
         """Re-create the market sets saved with the layout (before `restore_layout`)."""
-        raw = self.settings.value(cfg.KEY_MARKET_SETS)
-        if not isinstance(raw, str) or not raw:
-            return
-        try:
-            items = json.loads(raw)
-        except ValueError:
-            log.warning("saved market sets are unreadable; ignored")
-            return
-        if not isinstance(items, list):
-            return
+        sets, _skipped = parse_market_sets(self.settings.value(cfg.KEY_MARKET_SETS))
+        self.replace_market_sets(sets)
+
+    def replace_market_sets(self, sets: dict[str, SessionSpec]) -> None:
+        """Make the market sets exactly `sets` (by id): sets that differ are closed, missing
+        ones added under their ids, equal ones keep their docks and session. Sizes are left to
+        the dock state restored next."""
+        for set_id, spec in list(self._market_sets.items()):
+            if sets.get(set_id) != spec:
+                self.remove_market_set(set_id)
         self._restoring_sets = True
         try:
-            for item in items:
-                if isinstance(item, dict):
-                    self._restore_market_set(item)
+            for set_id, spec in sets.items():
+                if set_id not in self._market_sets:
+                    self.add_market_set(spec, set_id)
         finally:
             self._restoring_sets = False
 
-    def _restore_market_set(self, item: dict[str, Any]) -> None:
-        set_id, key, symbol = item.get("id"), item.get("venue"), item.get("symbol")
-        if not all(isinstance(v, str) and v for v in (set_id, key, symbol)):
-            return
-        if key in venues.SELECTABLE:
-            self.add_market_set(SessionSpec(str(key), str(symbol)), str(set_id))
-
-    def _market_sets_json(self) -> str:
-        return json.dumps(
-            [
-                {"id": i, "venue": s.venue_key, "symbol": s.symbol}
-                for i, s in self._market_sets.items()
-            ]
-        )
-
     def _next_set_id(self) -> str:
-        used = {int(i[1:]) for i in self._market_sets if _valid_set_id(i)}
+        used = {int(i[1:]) for i in self._market_sets if valid_set_id(i)}
         n = 2
         while n in used:
             n += 1

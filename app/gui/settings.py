@@ -16,6 +16,7 @@ KEY_VENUE = "session/venue"
 KEY_SYMBOL = "session/symbol"
 KEY_MARKET_SETS = "session/market_sets"  # JSON list of {"id", "venue", "symbol"}
 FEATURE_GROUP = "features"
+LAYOUTS_GROUP = "layouts"  # named layouts: layouts/<name>/{state,version,market_sets,features/}
 
 
 def open_settings(path: str | None = None) -> QSettings:
