@@ -467,3 +467,15 @@ def test_reset_drops_all_state_and_returns_reset_event() -> None:
     delete = first(server, table="orderBookL2", action="delete", symbol="LTCUSD")
     assert engine.apply(delete) == []
     assert engine.stats.dropped_before_partial == 1
+
+
+def test_partial_level_maps_are_rebuilt_equal_with_their_number_types() -> None:
+    from app.feeds.bitmex.engine import _compacted
+
+    levels = {8799999999: 60000.5, 8799999998: 60001, 5: -0.5}
+    copied = _compacted(levels)
+    assert copied == levels and copied is not levels
+    assert [type(p) for p in copied.values()] == [float, int, float]
+    assert all(a is not b for a, b in zip(copied, levels, strict=True) if a > 256)
+    odd = {"a1": 1.0, (1, 2): 2.0}
+    assert _compacted(odd) is odd  # other key types are kept as they are
