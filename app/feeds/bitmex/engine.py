@@ -660,14 +660,10 @@ class BitmexEngine:
             if state is None:
                 dropped = True
                 continue
-            stamp = r.timestamp
             try:
-                ts = SECOND_EPOCHS[stamp[:19]] + MILLIS_Z[stamp[19:]]
-            except KeyError:
-                try:
-                    ts = parse_ts(stamp)
-                except ValueError:
-                    return None
+                ts = parse_ts(r.timestamp)
+            except ValueError:
+                return None
             trade = Trade(
                 venue, symbol, r.side, r.price, r.size, ts, r.trdMatchID, r.foreignNotional
             )
@@ -862,8 +858,9 @@ def _compacted(levels: dict[Any, Any]) -> dict[Any, Any]:
     A partial's ids and prices lie scattered among the rows it was parsed into, so in a large
     book the random lookups of later deltas miss the cache on every key and price they touch;
     objects allocated together share cache lines (about 6 % more deltas per second at 50,000
-    levels with changes spread over the whole book). `+ 0` copies an int or a float exactly;
-    a map with other key or price types is kept as it is.
+    levels with changes spread over the whole book). `+ 0` copies an int or a float by value
+    (only a -0.0 price, which no venue sends, would come back as 0.0); a map with other key or
+    price types raises TypeError there and is kept as it is.
     """
     try:
         return {key + 0: price + 0 for key, price in levels.items()}
