@@ -115,11 +115,17 @@ def size_decimals(size: float, cap: int = MAX_SIZE_DECIMALS) -> int:
     return min(cap, max(0, -exponent)) if isinstance(exponent, int) else cap
 
 
+def decimals_for_digits(value: float, digits: int) -> int:
+    """Decimals that show a positive `value` with `digits` significant digits (at least 0):
+    0.0256 with 3 → 4, 60,000.5 with 8 → 3, 123 with 2 → 0."""
+    return max(0, digits - 1 - math.floor(math.log10(value)))
+
+
 def decimals_to_show(size: float, decimals: int) -> int:
     """The fewest decimals (at most `decimals`) that show a non-zero size as non-zero."""
     if size <= 0 or not math.isfinite(size):
         return 0
-    return min(decimals, max(0, -math.floor(math.log10(size))))
+    return min(decimals, decimals_for_digits(size, 1))
 
 
 def fit_size_decimals(largest: float, smallest: float, decimals: int, width: int) -> int:
@@ -234,14 +240,9 @@ def shown_price_decimals(step: float | None, prices: Iterable[float | None] = ()
     if not shown:
         return UNKNOWN_PRICE_DECIMALS
     return max(
-        min(_written_decimals(p, MAX_PRICE_DECIMALS), _decimals_for_digits(p, UNKNOWN_TICK_DIGITS))
+        min(_written_decimals(p, MAX_PRICE_DECIMALS), decimals_for_digits(p, UNKNOWN_TICK_DIGITS))
         for p in shown
     )
-
-
-def _decimals_for_digits(value: float, digits: int) -> int:
-    """Decimals that show a positive `value` with `digits` significant digits (at least 0)."""
-    return max(0, digits - 1 - math.floor(math.log10(value)))
 
 
 def _no_step(symbol: str) -> float | None:

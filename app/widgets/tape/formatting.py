@@ -18,6 +18,7 @@ from app.widgets.format import (
     MAX_SIZE_DECIMALS,
     PriceDecimals,
     SizeDecimals,
+    decimals_for_digits,
     fit_size_decimals,
     fmt_price,
     fmt_size,
@@ -69,7 +70,7 @@ def small_value_decimals(value: float) -> int:
     mag = abs(value)
     if not 0 < mag < SMALL_VALUE:
         return 0
-    return min(MAX_SIZE_DECIMALS, SMALL_VALUE_DIGITS - 1 - math.floor(math.log10(mag)))
+    return min(MAX_SIZE_DECIMALS, decimals_for_digits(mag, SMALL_VALUE_DIGITS))
 
 
 def fmt_value(value: float, small_decimals: int = 2) -> str:
