@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject
 from app.bridge import Bridge
 from app.feeds.bitmart import constants as bm
 from app.gui import venues
+from app.widgets.format import infer_tick
 
 if TYPE_CHECKING:
     from app.sim import SimServer
@@ -99,12 +100,6 @@ def replay_hints(path: str) -> VenueHints:
         return VenueHints(symbols=recorded_symbols(path))
     except (OSError, UnicodeDecodeError):
         return VenueHints()
-
-
-def _infer_step(prices: list[float]) -> float | None:
-    from app.widgets.ladder.model import infer_tick
-
-    return infer_tick(prices)
 
 
 def legacy_step(precision: int, tick: float | None) -> float:
@@ -241,7 +236,7 @@ class FeedSession(QObject):
             book = self.state.book(symbol)
             prices = [p for p, _ in book.bids(50)] + [p for p, _ in book.asks(50)]
             if len(prices) >= 4:
-                self._inferred_step = _infer_step(prices)
+                self._inferred_step = infer_tick(prices)
         return self._inferred_step
 
     def set_precision(self, precision: int) -> bool:

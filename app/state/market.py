@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, KeysView
 from typing import Any
 
 from app.feeds.events import (
@@ -113,11 +113,10 @@ class MarketState:
         self.auth: AuthResult | None = None
         self.dms: CancelAllAfterReply | None = None
         self.subscriptions: dict[str, SubscriptionAck] = {}
-        # Symbols whose book is crossed right now (a venue book never is: data was lost), since
+        # Per symbol whose book is crossed right now (a venue book never is: data was lost): since
         # when (`clock` time of the crossing, or of the latest snapshot that left it crossed) and
         # how many book deltas were applied after that which left it crossed. The crossed-book
         # guard (app.state.crossed_guard) judges from these whether to ask for a fresh book.
-        self.crossed: set[str] = set()
         self.crossed_since: dict[str, float] = {}
         self.crossed_updates: dict[str, int] = {}
         self.crossed_events = 0
@@ -140,6 +139,11 @@ class MarketState:
         }
 
     # --------------------------------------------------------------- stores
+    @property
+    def crossed(self) -> KeysView[str]:
+        """Symbols whose book is crossed right now."""
+        return self.crossed_since.keys()
+
     def book(self, symbol: str) -> L2Book:
         """The L2 book of a symbol (created empty on first use)."""
         book = self._books.get(symbol)
@@ -281,7 +285,6 @@ class MarketState:
         if symbol in self.crossed:
             self._forget_crossing(symbol)
             return {"book:" + symbol, "status"}
-        self.crossed.add(symbol)
         self.crossed_since[symbol] = self.clock()
         self.crossed_updates[symbol] = 0
         self.crossed_events += 1
@@ -302,7 +305,6 @@ class MarketState:
 
     def _forget_crossing(self, symbol: str) -> None:
         """The symbol's book is no longer crossed (uncrossed, voided or cleared)."""
-        self.crossed.discard(symbol)
         self.crossed_since.pop(symbol, None)
         self.crossed_updates.pop(symbol, None)
 
@@ -469,7 +471,6 @@ class MarketState:
         for symbol, book in self._books.items():
             book.clear(stale=True)
             out.add("book:" + symbol)
-        self.crossed.clear()
         self.crossed_since.clear()
         self.crossed_updates.clear()
         for symbol in self._quotes:
